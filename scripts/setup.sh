@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv and install Veille with its test tools. Idempotent; safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+# The CPU build of torch first: an unpinned torch (pulled by sentence-transformers) drags in
+# several GB of CUDA packages.
+python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
+python -m pip install -q -e ".[dev]"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up, then run linters, type checks and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. .venv/bin/activate
+ruff check ingest index api tests benchmarks
+mypy
+python -m pytest "$@"
