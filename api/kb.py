@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from api.ingesting import (IngestItem, IngestReport, Sink, Status, discovered, load_arxiv, load_files,
-                           process)
+from api.ingesting import IngestItem, IngestReport, Sink, Status, discovered, load_arxiv, load_files, process
 from api.settings import Settings
 from ingest.arxiv_source import ArxivFetcher, ArxivStore
 from ingest.chunking import ChunkingOptions, TokenCounter

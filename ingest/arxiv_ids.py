@@ -9,7 +9,9 @@ _NEW = r"(?:\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})"
 # Old style: archive(.SUBJECT)/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136.
 _OLD = r"(?:[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7})"
 _VERSION = r"(?:v\d+)?"
-_FULL = re.compile(rf"^(?:arxiv:)?(?P<id>{_NEW}|{_OLD})(?P<v>{_VERSION})$", re.IGNORECASE)
+# Ids typed by a user are checked loosely (arXiv itself says whether 0000.0000 exists);
+# ids found in file names and text must look like real ones (valid month).
+_FULL = re.compile(rf"^(?:arxiv:)?(?P<id>\d{{4}}\.\d{{4,5}}|{_OLD})(?P<v>{_VERSION})$", re.IGNORECASE)
 # In file names the old-style slash is usually replaced by '_' (hep-th_9901001v1.pdf).
 _FILENAME = re.compile(
     rf"(?<![\d.])(?P<id>{_NEW}|[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{{2}})?[_/]\d{{7}})(?P<v>{_VERSION})(?![\d])"

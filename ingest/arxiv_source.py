@@ -14,7 +14,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -37,9 +37,10 @@ class TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any,
+                **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
 class ArxivStore:
@@ -174,7 +175,7 @@ class ArxivFetcher:
     def by_category(self, category: str, days: int, max_results: int = 200,
                     now: datetime | None = None) -> Iterator[ArxivMeta]:
         """Papers of a category submitted in the last `days` days, newest first."""
-        end = now or datetime.now(timezone.utc)
+        end = now or datetime.now(UTC)
         start = end - timedelta(days=days)
         query = f"cat:{category} AND submittedDate:[{start:%Y%m%d%H%M} TO {end:%Y%m%d%H%M}]"
         search = arxiv.Search(query=query, max_results=max_results,

@@ -83,19 +83,34 @@ def _wrap(sentence: str, limit: int, count: TokenCounter) -> list[str]:
     return out + ([cur] if cur else [])
 
 
+def _with_gaps(line: str, pieces: list[str]) -> list[tuple[str, str]]:
+    """Pair each piece with the exact text between it and the previous one in `line`.
+
+    Splitters may drop or add spaces ('Retr.+Transformer'); chunks must stay verbatim.
+    """
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for piece in pieces:
+        start = line.find(piece, pos)
+        if start < 0:  # the splitter changed the text: fall back to a single space
+            out.append((" " if out else "", piece))
+            continue
+        out.append((line[pos:start] if out else "", piece))
+        pos = start + len(piece)
+    return out
+
+
 def _block_units(block: Block, lang: str, opts: ChunkingOptions, count: TokenCounter) -> list[_Unit]:
     units: list[_Unit] = []
-    lines = block.text.split("\n") if "\n" in block.text else [block.text]
-    for li, line in enumerate(lines):
+    for line in block.text.split("\n"):
+        if not line.strip():
+            continue
         sentences = [line.strip()] if block.kind == "heading" else split_sentences(line, lang)
-        for si, sentence in enumerate(sentences):
-            pieces = [sentence]
-            if count(sentence) > opts.target_tokens:
-                pieces = _wrap(sentence, opts.target_tokens, count)
-            for pi, piece in enumerate(pieces):
-                first = li == 0 and si == 0 and pi == 0
-                sep = "\n\n" if first else ("\n" if si == 0 and pi == 0 else " ")
-                units.append(_Unit(piece, count(piece), sep, block, block.kind == "heading"))
+        pieces = [p for s in sentences
+                  for p in (_wrap(s, opts.target_tokens, count) if count(s) > opts.target_tokens else [s])]
+        for i, (gap, piece) in enumerate(_with_gaps(line, pieces)):
+            sep = "\n\n" if not units else ("\n" + line[:len(line) - len(line.lstrip())] if i == 0 else gap)
+            units.append(_Unit(piece, count(piece), sep, block, block.kind == "heading"))
     return units
 
 
@@ -148,9 +163,7 @@ def _merge_tiny(groups: list[list[_Unit]], opts: ChunkingOptions) -> list[list[_
     out: list[list[_Unit]] = []
     for g in groups:
         tiny = len(_WORDCHARS.findall(_join(g))) < _MIN_WORDCHARS
-        if tiny and out:
-            out[-1] = out[-1] + g
-        elif out and len(_WORDCHARS.findall(_join(out[-1]))) < _MIN_WORDCHARS:
+        if (tiny and out) or (out and len(_WORDCHARS.findall(_join(out[-1]))) < _MIN_WORDCHARS):
             out[-1] = out[-1] + g
         else:
             out.append(g)

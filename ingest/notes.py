@@ -104,7 +104,8 @@ def text_blocks(text: str) -> list[Block]:
     section: list[str] = []
     for i, para in enumerate(paras):
         nxt = paras[i + 1] if i + 1 < len(paras) else ""
-        if "\n" not in para and len(para) < 80 and not re.search(r"[.!?:;,…)»]$", para) and len(nxt) > 2 * len(para):
+        short_line = "\n" not in para and len(para) < 80 and not re.search(r"[.!?:;,…)»]$", para)
+        if short_line and len(nxt) > 2 * len(para):
             section = [para]
             blocks.append(Block(text=para, kind="heading", section=section))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import pymupdf
 from ingest.arxiv_ids import arxiv_id_from_filename, arxiv_stamp
 from ingest.errors import EmptyInputError, ParseError
 from ingest.lang import detect_language
-from ingest.models import ArxivMeta, Block, Document
+from ingest.models import ArxivMeta, Block, BlockKind, Document
 from ingest.pdf_layout import Line, PageText, TextBlock, margin_signatures, page_blocks, read_page
 
 MetaLookup = Callable[[str], ArxivMeta | None]
@@ -81,7 +82,7 @@ class _Dehyphenator:
             for token in tokens:
                 self.words.add(token)
                 parts = token.split("-")
-                self.pairs.update(zip(parts, parts[1:]))
+                self.pairs.update(itertools.pairwise(parts))
 
     def _keep_hyphen(self, left: str, right: str, capitalised: bool) -> bool:
         if (left, right) in self.pairs:
@@ -146,7 +147,7 @@ class _Assembler:
         if not rows:
             return
         text = self.dehyph.join(rows)
-        kind = "caption" if _CAPTION.match(text) else "paragraph"
+        kind: BlockKind = "caption" if _CAPTION.match(text) else "paragraph"
         self.out.append(Block(text=text, kind=kind, page=page, section=[t for _, t in self.path],
                               references=self.in_refs))
         rows.clear()
@@ -214,20 +215,20 @@ def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None) -> Document:
     raw = path.read_bytes()
     doc = _open(path)
     try:
-        pages = [read_page(p) for p in doc]
-        sizes = [(p.rect.width, p.rect.height) for p in doc]
+        pages = [read_page(doc[i]) for i in range(doc.page_count)]
+        sizes = [(doc[i].rect.width, doc[i].rect.height) for i in range(doc.page_count)]
         pdf_title = (doc.metadata or {}).get("title") or ""
     finally:
         doc.close()
     repeated = margin_signatures(pages, [h for _, h in sizes])
-    ordered = [page_blocks(p, w, h, repeated) for p, (w, h) in zip(pages, sizes)]
+    ordered = [page_blocks(p, w, h, repeated) for p, (w, h) in zip(pages, sizes, strict=True)]
     texts = [ln.text for blocks in ordered for b in blocks for ln in b.lines]
     if sum(len(t.strip()) for t in texts) < 20:
         raise EmptyInputError("PDF has no text layer (scanned or image-only; OCR is not supported)",
                               source=str(path))
     page_title = _title_from_page(pages[0], sizes[0][1])
     asm = _Assembler(_body_size(pages), _Dehyphenator(texts), page_title)
-    for page, blocks in zip(pages, ordered):
+    for page, blocks in zip(pages, ordered, strict=True):
         for block in blocks:
             asm.add(block, page.number)
     arxiv_id, version = _arxiv_from(path, pages[0])

@@ -151,7 +151,7 @@ def read_page(page: pymupdf.Page) -> PageText:
 def margin_signatures(pages: list[PageText], heights: list[float]) -> set[str]:
     """Texts that sit in the header/footer band of at least 3 pages (or half of them)."""
     counts: Counter[str] = Counter()
-    for page, height in zip(pages, heights):
+    for page, height in zip(pages, heights, strict=True):
         seen = {signature(" ".join(ln.text for ln in b.lines)) for b in page.blocks
                 if b.y1 < height * _MARGIN or b.y0 > height * (1 - _MARGIN)}
         counts.update(seen)

@@ -47,8 +47,10 @@ def record_to_document(record: Any, source: str) -> Document:
     paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     blocks = ([Block(text=title, kind="heading", section=[title])] if title else []) + [
         Block(text=p, kind="paragraph", section=[title] if title else []) for p in paras]
-    lang = record.get("lang") if isinstance(record.get("lang"), str) else detect_language(text)
-    meta = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    given = record.get("lang")
+    lang: str = given if isinstance(given, str) and given else detect_language(text)
+    extra = record.get("metadata")
+    meta: dict[str, Any] = extra if isinstance(extra, dict) else {}
     return Document(
         doc_id=str(rid), kind="record", title=title or text.strip()[:80], lang=lang, langs=[lang],
         source=str(record.get("url") or source), blocks=blocks, date=_date(record.get("date")),

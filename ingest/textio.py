@@ -8,6 +8,8 @@ from charset_normalizer import from_bytes
 
 from ingest.errors import EmptyInputError, ParseError
 
+LEGACY_ENCODINGS = ["cp1252", "latin_1", "cp949", "euc_kr", "shift_jis", "gb18030", "utf_16"]
+
 
 def decode_text(raw: bytes, source: str) -> tuple[str, str | None]:
     """Decode bytes as UTF-8, else detect the encoding (Latin-1, CP949...).
@@ -22,7 +24,9 @@ def decode_text(raw: bytes, source: str) -> tuple[str, str | None]:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         pass
-    best = from_bytes(raw).best()
+    # Restricting the candidates to encodings our users' notes really come in keeps the
+    # detector from picking a Central-European code page for French Latin-1 text.
+    best = from_bytes(raw, cp_isolation=LEGACY_ENCODINGS).best()
     if best is None or best.chaos > 0.3:
         raise ParseError("text encoding could not be determined", source=source)
     return str(best), best.encoding

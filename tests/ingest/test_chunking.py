@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import ChunkingOptions, chunk_document, estimate_tokens
+from ingest.models import Block, Document
+from ingest.notes import parse_note
+from ingest.pdf import parse_pdf
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _doc(*texts: str, lang: str = "en") -> Document:
+    return Document(doc_id="t", kind="note", title="t", source="t", lang=lang, content_hash="h",
+                    blocks=[Block(text=t) for t in texts])
+
+
+def assert_covers(doc: Document, chunks: list) -> None:
+    """Nothing of real text is lost: the document's words, in order, are a subsequence of the
+    chunks' words (overlap repeats some words, which a subsequence allows)."""
+    doc_words = _norm(" ".join(b.text for b in doc.blocks if len(re.findall(r"\w", b.text)) >= 2)).split()
+    chunk_words = iter(_norm(" ".join(c.text for c in chunks)).split())
+    missing = [w for w in doc_words if not any(w == c for c in chunk_words)]
+    assert not missing, missing[:10]
+
+
+@pytest.mark.slow
+def test_papers_chunk_within_budget_and_cover_their_text(papers_dir: Path) -> None:
+    opts = ChunkingOptions()
+    for path in sorted(papers_dir.glob("*.pdf"))[:4]:
+        doc = parse_pdf(path)
+        chunks = chunk_document(doc, opts)
+        assert chunks and all(c.tokens <= opts.max_tokens for c in chunks)
+        assert all(c.page_start and c.page_end and c.page_start <= c.page_end for c in chunks)
+        assert [c.position for c in chunks] == list(range(len(chunks)))
+        assert_covers(doc, chunks)
+
+
+def test_notes_chunks_cover_text_and_carry_language(notes_dir: Path) -> None:
+    doc, _ = parse_note(notes_dir / "fr" / "state-of-ai-2024-notes.md")
+    chunks = chunk_document(doc)
+    assert_covers(doc, chunks)
+    assert {c.lang for c in chunks} == {"fr", "en"}  # the mixed note has chunks in both
+    ko, _ = parse_note(notes_dir / "ko" / "hf-daily-papers-2024-06-19.md")
+    assert {c.lang for c in chunk_document(ko)} == {"ko"}
+
+
+def test_deterministic_chunks_and_ids(notes_dir: Path) -> None:
+    path = notes_dir / "fr" / "tech-digest-2025-06-06.md"
+    first = chunk_document(parse_note(path)[0])
+    second = chunk_document(parse_note(path)[0])
+    assert [c.model_dump() for c in first] == [c.model_dump() for c in second]
+    assert len({c.chunk_id for c in first}) == len(first)
+
+
+def test_changed_text_changes_only_affected_ids() -> None:
+    a = chunk_document(_doc("First paragraph is a little longer.", "Second paragraph is here."),
+                       ChunkingOptions(target_tokens=16, min_tokens=1, overlap_tokens=0))
+    b = chunk_document(_doc("First paragraph is a little longer.", "Second paragraph changed."),
+                       ChunkingOptions(target_tokens=16, min_tokens=1, overlap_tokens=0))
+    assert a[0].chunk_id == b[0].chunk_id and a[1].chunk_id != b[1].chunk_id
+
+
+def test_budget_overlap_and_long_sentences() -> None:
+    sentences = [f"Sentence number {i} talks about retrieval and attention." for i in range(60)]
+    doc = _doc(" ".join(sentences), "word " * 400)
+    opts = ChunkingOptions(max_tokens=128, target_tokens=96, overlap_tokens=24)
+    chunks = chunk_document(doc, opts)
+    assert all(estimate_tokens(c.text) <= opts.max_tokens for c in chunks)
+    first, second = chunks[0].text, chunks[1].text
+    assert first.split(". ")[-1].rstrip(".") in second  # the last sentence carries over
+    assert_covers(doc, chunks)
+
+
+def test_tiny_fragments_never_stand_alone() -> None:
+    doc = _doc("•", "3", "A real paragraph with enough words to matter.", "—")
+    chunks = chunk_document(doc)
+    assert len(chunks) == 1 and chunks[0].text == "A real paragraph with enough words to matter."
+    assert chunk_document(_doc("*", "12")) == []
+
+
+def test_headings_start_chunks_and_set_sections() -> None:
+    blocks = [Block(text="1 Intro", kind="heading", section=["1 Intro"])]
+    blocks += [Block(text=f"Intro sentence number {i} is here.", section=["1 Intro"]) for i in range(12)]
+    blocks += [Block(text="2 Method", kind="heading", section=["2 Method"]),
+               Block(text="Method text goes here.", section=["2 Method"])]
+    doc = Document(doc_id="d", kind="note", title="t", source="s", lang="en", content_hash="h", blocks=blocks)
+    chunks = chunk_document(doc, ChunkingOptions(min_tokens=16))
+    assert chunks[-1].text.startswith("2 Method") and chunks[-1].section == ["2 Method"]
+    assert chunks[0].section == ["1 Intro"]

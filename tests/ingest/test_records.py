@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ingest.errors import ParseError
+from ingest.models import Document
+from ingest.records import read_records
+from tests.conftest import shared_path
+
+
+def test_beir_corpus_loads_with_record_ids() -> None:
+    docs = list(read_records(shared_path("eval", "piaf-fr", "corpus.jsonl")))
+    assert all(isinstance(d, Document) for d in docs)
+    first = docs[0]
+    assert isinstance(first, Document) and first.doc_id == "fr0_0" and first.title == "Sport"
+    assert first.lang == "fr" and first.kind == "record"
+
+
+def test_bad_lines_are_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join([
+        json.dumps({"_id": "a", "title": "A", "text": "First good record with text.", "lang": "en",
+                    "url": "https://example.org/a", "date": "2024-06-01", "metadata": {"tag": "x"}}),
+        '{"_id": "b", "text": "unterminated',
+        json.dumps({"title": "no id", "text": "orphan"}),
+        json.dumps({"id": "c", "text": ""}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"id": 7, "text": "Second good record, numeric id."}),
+    ]) + "\n", encoding="utf-8")
+    out = list(read_records(path))
+    docs = [d for d in out if isinstance(d, Document)]
+    errors = {e.source: e.message for e in out if isinstance(e, ParseError)}
+    assert [d.doc_id for d in docs] == ["a", "7"]
+    assert docs[0].source == "https://example.org/a" and docs[0].metadata == {"tag": "x"}
+    assert docs[0].date is not None and docs[0].date.day == 1
+    assert set(errors) == {f"{path}:2", f"{path}:3", f"{path}:4", f"{path}:5"}
+    assert errors[f"{path}:2"].startswith("malformed JSON")
+
+
+def test_json_array_export(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([{"id": "x", "text": "Une note exportée en JSON, en français."}]))
+    (doc,) = list(read_records(path))
+    assert isinstance(doc, Document) and doc.doc_id == "x" and doc.lang == "fr"
