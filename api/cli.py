@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from api.ingesting import IngestItem, IngestReport
 from api.kb import KnowledgeBase
+from index.models import Hit, SearchFilters, SearchMode
 from ingest.errors import VeilleError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -45,7 +46,9 @@ def _summary(report: IngestReport, as_json: bool, dry_run: bool) -> None:
                 click.echo(f"{item.doc_id}\t{item.lang}\t{item.pages or '-'} p\t{item.chunks} chunks\t"
                            f"{(item.title or '')[:70]}")
     verb = "would store" if dry_run else "stored"
-    click.echo(f"{verb}: {report.documents} documents, {report.chunks} chunks, {report.pages} pages; "
+    changes = "" if dry_run else (f" ({report.count('added')} added, {report.count('updated')} updated, "
+                                  f"{report.count('unchanged')} unchanged)")
+    click.echo(f"{verb}: {report.documents} documents{changes}, {report.chunks} chunks, {report.pages} pages; "
                f"skipped {report.count('skipped')}, failed {len(report.failed)}", err=True)
     for item in report.items:
         for warning in item.warnings:
@@ -86,7 +89,12 @@ def ingest(inputs: tuple[str, ...], query: str | None, category: str | None, day
       veille ingest arxiv --query "retrieval augmented generation" --max 20
       veille ingest arxiv --category cs.CL --days 3
     """
-    kb = KnowledgeBase()
+    with KnowledgeBase() as kb:
+        _ingest(kb, inputs, query, category, days, max_results, dry_run, as_json)
+
+
+def _ingest(kb: KnowledgeBase, inputs: tuple[str, ...], query: str | None, category: str | None, days: int,
+            max_results: int, dry_run: bool, as_json: bool) -> None:
     arxiv_mode = bool(inputs) and inputs[0] == "arxiv"
     if not arxiv_mode and not inputs:
         raise click.UsageError("give files or folders, or `arxiv ID...` / `arxiv --query Q`")
@@ -105,6 +113,124 @@ def ingest(inputs: tuple[str, ...], query: str | None, category: str | None, day
     close()
     _summary(report, as_json, dry_run)
     raise SystemExit(_exit_code(report))
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"rank": hit.rank, "score": round(hit.score, 6), "doc_id": hit.doc_id, "chunk_id": hit.chunk_id,
+            "title": hit.title, "source": hit.source, "arxiv_id": hit.arxiv_id, "lang": hit.lang,
+            "page_start": hit.page_start, "page_end": hit.page_end, "section": " > ".join(hit.section),
+            "text": hit.text}
+
+
+def _print_hits(query: str, hits: list[Hit]) -> None:
+    if not hits:
+        click.echo(f"no passage matches {query!r}", err=True)
+    for h in hits:
+        pages = ""
+        if h.page_start:
+            pages = f" p.{h.page_start}" + (f"-{h.page_end}" if h.page_end != h.page_start else "")
+        click.echo(f"{h.rank:>2}. [{h.score:.4f}] {h.title[:70]} ({h.doc_id}{pages}, {h.lang})")
+        click.echo("    " + " ".join(h.text.split())[:300])
+
+
+def _read_queries(path: Path) -> list[tuple[str, str]]:
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append((str(row.get("_id", row.get("id", n))), str(row["text"])))
+        except (json.JSONDecodeError, KeyError, AttributeError) as exc:
+            raise VeilleError(f"bad query line ({exc.__class__.__name__})", source=f"{path}:{n}") from exc
+    return out
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-k", "k", type=int, default=10, show_default=True, help="How many passages.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid", show_default=True)
+@click.option("--lang", multiple=True, help="Only passages in this language (repeatable).")
+@click.option("--kind", multiple=True, help="Only this source type: paper, note, record.")
+@click.option("--category", multiple=True, help="Only papers of this arXiv category.")
+@click.option("--doc", "doc_ids", multiple=True, help="Only this document id.")
+@click.option("--since", "date_from", type=click.DateTime(), help="Documents dated on or after.")
+@click.option("--until", "date_to", type=click.DateTime(), help="Documents dated on or before.")
+@click.option("--per-doc", is_flag=True, help="Best passage per document only.")
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL file of {\"_id\", \"text\"} queries; one JSON line out per query.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def search(query: str | None, k: int, mode: SearchMode, lang: tuple[str, ...], kind: tuple[str, ...],
+           category: tuple[str, ...], doc_ids: tuple[str, ...], date_from: Any, date_to: Any, per_doc: bool,
+           queries: Path | None, as_json: bool) -> None:
+    """Search the knowledge base in any language: veille search "KV cache compression"."""
+    filters = SearchFilters(lang=list(lang) or None, kind=list(kind) or None, category=list(category) or None,
+                            doc_id=list(doc_ids) or None, date_from=date_from, date_to=date_to)
+    if bool(query) == bool(queries):
+        raise click.UsageError("give a QUERY or --queries FILE (one of them)")
+    try:
+        with KnowledgeBase() as kb:
+            if queries:
+                batch = _read_queries(queries)
+                results = kb.search_many([t for _, t in batch], k=k, mode=mode, filters=filters, per_doc=per_doc)
+                for (qid, _), hits in zip(batch, results, strict=True):
+                    click.echo(json.dumps({"query_id": qid, "hits": [_hit_json(h) for h in hits]},
+                                          ensure_ascii=False))
+                return
+            hits = kb.search(query or "", k=k, mode=mode, filters=filters, per_doc=per_doc)
+    except VeilleError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps({"query": query, "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False, indent=1))
+    else:
+        _print_hits(query or "", hits)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def docs(as_json: bool) -> None:
+    """List the stored documents."""
+    try:
+        with KnowledgeBase() as kb:
+            records = kb.documents()
+    except VeilleError as exc:
+        _fail(exc)
+    if as_json:
+        keys = ("doc_id", "title", "source", "arxiv_id", "lang", "kind", "pages", "chunks", "ingested_at")
+        click.echo(json.dumps({"documents": [{k: v for k, v in r.model_dump(mode="json").items() if k in keys}
+                                             for r in records]}, ensure_ascii=False, indent=1))
+        return
+    for r in records:
+        click.echo(f"{r.doc_id}\t{r.kind}\t{r.lang}\t{r.chunks} chunks\t{r.title[:70]}")
+    click.echo(f"{len(records)} documents", err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def stats(as_json: bool) -> None:
+    """Counts by language and kind, and the embedder in use."""
+    try:
+        with KnowledgeBase() as kb:
+            data = kb.stats()
+    except VeilleError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    for key, value in data.items():
+        click.echo(f"{key}: {value}")
+
+
+@cli.command()
+@click.argument("target")
+def remove(target: str) -> None:
+    """Delete a document entirely: veille remove DOC_ID|PATH."""
+    try:
+        with KnowledgeBase() as kb:
+            record = kb.remove(target)
+    except VeilleError as exc:
+        _fail(exc)
+    click.echo(f"removed {record.doc_id} ({record.chunks} chunks): {record.title}")
 
 
 def main(argv: list[str] | None = None) -> Any:

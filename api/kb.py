@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+from api.filters import check_filters
 from api.ingesting import IngestItem, IngestReport, Sink, Status, discovered, load_arxiv, load_files, process
 from api.settings import Settings
+from index.cache import EmbeddingCache
+from index.embedder import Embedder, load_embedder
+from index.indexer import index_document
+from index.models import DocRecord, EmbedderInfo, Hit, SearchFilters, SearchMode
+from index.retrieval import search, search_many
+from index.store import QdrantStore, Store
 from ingest.arxiv_source import ArxivFetcher, ArxivStore
 from ingest.chunking import ChunkingOptions, TokenCounter
+from ingest.errors import VeilleError
 from ingest.models import Chunk, Document
 from ingest.sources import Loaded
 
 Progress = Callable[[IngestItem], None]
+_UNCHANGED_SKIPPABLE = {".pdf", ".md", ".markdown", ".txt", ".text", ".html", ".htm"}
 
 
 def _dry_sink(doc: Document, chunks: list[Chunk]) -> Status:
@@ -20,11 +32,64 @@ def _dry_sink(doc: Document, chunks: list[Chunk]) -> Status:
 
 
 class KnowledgeBase:
-    """Open a Veille knowledge base: `kb = KnowledgeBase()` reads VEILLE_* settings."""
+    """Open a Veille knowledge base: `kb = KnowledgeBase()` reads VEILLE_* settings.
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    `embedder` and `store` can be given (tests, notebooks); otherwise they are built from the
+    settings on first use. Use as a context manager, or call close(), to release the store.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 store: Store | None = None) -> None:
         self.settings = settings or Settings()
         self.arxiv_store = ArxivStore(self.settings.arxiv_dir)
+        self._embedder = embedder
+        self._store = store
+        self._opened = False
+        self._cache: EmbeddingCache | None = None
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- backends -------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded once)."""
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = load_embedder(s.embedding_model, s.embedding_runtime, s.embedding_batch_size)
+        return self._embedder
+
+    @property
+    def store(self) -> Store:
+        """The vector store, opened and checked against the embedder."""
+        if self._store is None:
+            s = self.settings
+            self._store = QdrantStore(path=None if s.qdrant_url else s.home / "qdrant", url=s.qdrant_url,
+                                      api_key=s.qdrant_api_key, collection=s.collection)
+        if not self._opened:
+            e = self.embedder
+            self._store.open(EmbedderInfo(model=e.model_id, dim=e.dim, runtime=e.runtime))
+            self._opened = True
+        return self._store
+
+    @property
+    def cache(self) -> EmbeddingCache:
+        """The embedding cache under VEILLE_HOME."""
+        if self._cache is None:
+            self._cache = EmbeddingCache(self.settings.home / "cache" / "embeddings.sqlite")
+        return self._cache
+
+    def close(self) -> None:
+        """Release the store (local mode holds a lock) and the cache."""
+        if self._store is not None:
+            self._store.close()
+            self._store, self._opened = None, False
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
 
     @property
     def chunking(self) -> ChunkingOptions:
@@ -33,17 +98,18 @@ class KnowledgeBase:
         return ChunkingOptions(max_tokens=s.chunk_max_tokens, target_tokens=s.chunk_target_tokens,
                                overlap_tokens=s.chunk_overlap_tokens)
 
-    def token_counter(self) -> TokenCounter | None:
-        """The tokenizer used to size chunks (None: the built-in estimate)."""
-        return None
+    def token_counter(self) -> TokenCounter:
+        """Chunks are sized with the embedding model's own tokenizer."""
+        return self.embedder.count_tokens
 
-    def arxiv_fetcher(self, **overrides: object) -> ArxivFetcher:
+    def arxiv_fetcher(self, **overrides: Any) -> ArxivFetcher:
         """An arXiv client configured from the settings."""
         s = self.settings
-        kwargs: dict = {"timeout": s.arxiv_timeout, "delay_seconds": s.arxiv_delay_seconds,
-                        "retries": s.arxiv_retries, **overrides}
+        kwargs: dict[str, Any] = {"timeout": s.arxiv_timeout, "delay_seconds": s.arxiv_delay_seconds,
+                                  "retries": s.arxiv_retries, **overrides}
         return ArxivFetcher(self.arxiv_store, **kwargs)
 
+    # -- ingest ---------------------------------------------------------------------------
     def _run(self, loaded: Iterable[Loaded], sink: Sink, report: IngestReport,
              progress: Progress | None) -> IngestReport:
         count = self.token_counter()
@@ -54,13 +120,37 @@ class KnowledgeBase:
                 progress(result)
         return report
 
+    def _store_sink(self) -> Sink:
+        def sink(doc: Document, chunks: list[Chunk]) -> Status:
+            return index_document(doc, chunks, embedder=self.embedder, store=self.store, cache=self.cache,
+                                  batch_size=self.settings.embedding_batch_size)
+        return sink
+
+    def _skip_unchanged(self, files: list[Path], report: IngestReport,
+                        progress: Progress | None) -> list[Path]:
+        """Files whose bytes match what is stored need no parsing at all."""
+        by_source = {r.source: r for r in self.store.docs()}
+        todo = []
+        for path in files:
+            record = by_source.get(str(path.resolve()))
+            if record and path.suffix.lower() in _UNCHANGED_SKIPPABLE and record.content_hash == _file_hash(path):
+                item = IngestItem(source=str(path), status="unchanged", doc_id=record.doc_id, title=record.title,
+                                  kind=record.kind, lang=record.lang, pages=record.pages, chunks=record.chunks)
+                report.items.append(item)
+                if progress:
+                    progress(item)
+            else:
+                todo.append(path)
+        return todo
+
     def ingest(self, paths: Iterable[Path | str], *, dry_run: bool = False,
                progress: Progress | None = None) -> IngestReport:
         """Ingest files and folders (PDF, notes, JSONL). Failures are reported, never raised."""
         found, items = discovered(Path(p) for p in paths)
         report = IngestReport(items=items)
+        files = found.files if dry_run else self._skip_unchanged(found.files, report, progress)
         sink = _dry_sink if dry_run else self._store_sink()
-        return self._run(load_files(found.files, self.arxiv_store.get), sink, report, progress)
+        return self._run(load_files(files, self.arxiv_store.get), sink, report, progress)
 
     def ingest_arxiv(self, *, ids: list[str] | None = None, query: str | None = None,
                      category: str | None = None, days: int = 1, max_results: int = 50,
@@ -72,5 +162,61 @@ class KnowledgeBase:
         sink = _dry_sink if dry_run else self._store_sink()
         return self._run(loaded, sink, IngestReport(), progress)
 
-    def _store_sink(self) -> Sink:
-        return _dry_sink
+    # -- read -----------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
+               filters: SearchFilters | None = None, per_doc: bool = False) -> list[Hit]:
+        """The k best passages for a query, in any language."""
+        return search(query, embedder=self.embedder, store=self.store, k=k, mode=mode,
+                      filters=self._checked(filters), per_doc=per_doc)
+
+    def search_many(self, queries: list[str], k: int = 10, mode: SearchMode = "hybrid",
+                    filters: SearchFilters | None = None, per_doc: bool = False) -> list[list[Hit]]:
+        """Batch search (queries embedded together)."""
+        return search_many(queries, embedder=self.embedder, store=self.store, k=k, mode=mode,
+                           filters=self._checked(filters), per_doc=per_doc)
+
+    def _checked(self, filters: SearchFilters | None) -> SearchFilters:
+        return check_filters(filters or SearchFilters(), self.documents())
+
+    def documents(self) -> list[DocRecord]:
+        """Every stored document."""
+        return self.store.docs()
+
+    def document(self, doc_id: str) -> DocRecord | None:
+        """One stored document."""
+        return self.store.get_doc(doc_id)
+
+    def chunks(self, doc_id: str) -> list[dict[str, Any]]:
+        """A document's stored chunks in order."""
+        return self.store.chunk_payloads(doc_id)
+
+    def remove(self, doc_id_or_path: str) -> DocRecord:
+        """Delete a document entirely, by id or by the path it was ingested from."""
+        record = self.store.get_doc(doc_id_or_path)
+        if record is None:
+            path = Path(doc_id_or_path)
+            wanted = str(path.resolve()) if path.exists() or "/" in doc_id_or_path else doc_id_or_path
+            record = next((r for r in self.store.docs() if r.source in (wanted, doc_id_or_path)), None)
+        if record is None:
+            raise VeilleError("no such document (give a document id or the path it was ingested from)",
+                              source=doc_id_or_path)
+        self.store.delete_doc(record.doc_id)
+        return record
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by language and kind, and the embedder in use."""
+        docs = self.documents()
+        e = self.embedder
+        return {
+            "documents": len(docs), "chunks": self.store.count(),
+            "by_lang": dict(Counter(d.lang for d in docs).most_common()),
+            "by_kind": dict(Counter(d.kind for d in docs).most_common()),
+            "pages": sum(d.pages or 0 for d in docs),
+            "embedder": {"model": e.model_id, "runtime": e.runtime, "dim": e.dim},
+            "store": {"url": self.settings.qdrant_url, "path": None if self.settings.qdrant_url
+                      else str(self.settings.home / "qdrant"), "collection": self.settings.collection},
+        }
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

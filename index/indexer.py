@@ -1,0 +1,63 @@
+"""Document + chunks → points in the store, idempotently: unchanged chunks are never re-embedded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from index.cache import EmbeddingCache, embed_passages
+from index.embedder import Embedder
+from index.models import DocRecord, Point
+from index.sparse import encode_document
+from index.store import Store
+from ingest.models import Chunk, Document
+
+IndexStatus = Literal["added", "updated", "unchanged"]
+
+
+def chunk_payload(doc: Document, chunk: Chunk) -> dict[str, Any]:
+    """What a search hit needs to show and filter on, stored with the chunk."""
+    categories = doc.arxiv.categories if doc.arxiv else []
+    return {
+        "doc_id": doc.doc_id, "chunk_id": chunk.chunk_id, "position": chunk.position,
+        "text": chunk.text, "lang": chunk.lang, "doc_lang": doc.lang, "kind": doc.kind,
+        "title": doc.title, "source": doc.source, "arxiv_id": doc.arxiv_id,
+        "page_start": chunk.page_start, "page_end": chunk.page_end, "section": chunk.section,
+        "references": chunk.references, "categories": categories, "text_hash": chunk.text_hash,
+        "date_ts": doc.date.timestamp() if doc.date else None,
+    }
+
+
+def doc_record(doc: Document, chunks: list[Chunk], now: datetime) -> DocRecord:
+    """The stored summary of a document."""
+    return DocRecord(
+        doc_id=doc.doc_id, title=doc.title, source=doc.source, arxiv_id=doc.arxiv_id, lang=doc.lang,
+        langs=doc.langs, kind=doc.kind, pages=doc.pages, chunks=len(chunks), ingested_at=now,
+        date=doc.date, categories=doc.arxiv.categories if doc.arxiv else [],
+        references=doc.references, content_hash=doc.content_hash,
+        chunk_ids=[c.chunk_id for c in chunks])
+
+
+def index_document(doc: Document, chunks: list[Chunk], *, embedder: Embedder, store: Store,
+                   cache: EmbeddingCache | None, batch_size: int = 32) -> IndexStatus:
+    """Store a document's chunks; embed only chunks the store does not already hold.
+
+    New points are written before stale ones are deleted and the record last, so a crash at
+    any point leaves a store that a rerun completes (with vectors from the cache).
+    """
+    existing = store.get_doc(doc.doc_id)
+    ids = [c.chunk_id for c in chunks]
+    if existing and existing.chunk_ids == ids and existing.content_hash == doc.content_hash:
+        return "unchanged"
+    have = set(existing.chunk_ids) if existing else set()
+    fresh = [c for c in chunks if c.chunk_id not in have]
+    vectors = embed_passages(embedder, [c.text for c in fresh], cache, batch_size)
+    points = []
+    for chunk, vec in zip(fresh, vectors, strict=True):
+        indices, values = encode_document(chunk.text, chunk.lang)
+        points.append(Point(chunk_id=chunk.chunk_id, dense=vec.tolist(), sparse_indices=indices,
+                            sparse_values=values, payload=chunk_payload(doc, chunk)))
+    store.upsert(points)
+    store.delete_chunks(doc.doc_id, keep=set(ids))
+    store.put_doc(doc_record(doc, chunks, datetime.now(UTC)))
+    return "updated" if existing else "added"

@@ -1,0 +1,163 @@
+"""In-process fakes for unit tests: a deterministic embedder and a brute-force store."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, SearchMode
+from index.store import RRF_K
+from ingest.errors import StoreError
+
+
+class FakeEmbedder:
+    """Hashes character trigrams into a vector: similar strings get similar vectors."""
+
+    runtime = "fake"
+
+    def __init__(self, dim: int = 64, model_id: str = "fake-trigram") -> None:
+        self.dim, self.model_id = dim, model_id
+        self.calls = 0
+        self.embedded = 0
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        low = f"  {text.lower()}  "
+        for i in range(len(low) - 2):
+            h = int(hashlib.md5(low[i:i + 3].encode()).hexdigest()[:8], 16)
+            v[h % self.dim] += 1.0
+        n = float(np.linalg.norm(v))
+        return v / n if n else v
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Trigram vectors."""
+        self.calls += 1
+        self.embedded += len(texts)
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Same as passages."""
+        return self.embed_passages(texts)
+
+    def count_tokens(self, text: str) -> int:
+        """Words plus punctuation."""
+        return len(re.findall(r"\w+|[^\w\s]", text)) + 2
+
+
+def _matches(payload: dict[str, Any], f: SearchFilters) -> bool:
+    for key, values in (("lang", f.lang), ("kind", f.kind), ("doc_id", f.doc_id)):
+        if values and payload.get(key) not in values:
+            return False
+    if f.category and not set(payload.get("categories") or []) & set(f.category):
+        return False
+    ts = payload.get("date_ts")
+    if f.date_from and (ts is None or ts < f.date_from.timestamp()):
+        return False
+    if f.date_to and (ts is None or ts > f.date_to.timestamp()):
+        return False
+    return not (f.exclude_references and payload.get("references"))
+
+
+class MemoryStore:
+    """A dict-backed Store with the same semantics as QdrantStore (cosine, IDF sparse, RRF)."""
+
+    def __init__(self) -> None:
+        self.points: dict[str, Point] = {}
+        self.records: dict[str, DocRecord] = {}
+        self.info: EmbedderInfo | None = None
+
+    def open(self, info: EmbedderInfo) -> None:
+        """Check compatibility or remember the embedder."""
+        if self.info and (self.info.model, self.info.dim) != (info.model, info.dim):
+            raise StoreError(f"store was built with {self.info.model} ({self.info.dim} dims)", source="memory")
+        self.info = self.info or info
+
+    def stored_info(self) -> EmbedderInfo | None:
+        """The embedder the store was built with."""
+        return self.info
+
+    def upsert(self, points: list[Point]) -> None:
+        """Insert or replace."""
+        self.points.update((p.chunk_id, p) for p in points)
+
+    def delete_chunks(self, doc_id: str, keep: set[str]) -> None:
+        """Delete a document's chunks except `keep`."""
+        for cid in [c for c, p in self.points.items() if p.payload["doc_id"] == doc_id and c not in keep]:
+            del self.points[cid]
+
+    def put_doc(self, record: DocRecord) -> None:
+        """Insert or replace a record."""
+        self.records[record.doc_id] = record.model_copy(deep=True)
+
+    def get_doc(self, doc_id: str) -> DocRecord | None:
+        """One record."""
+        return self.records.get(doc_id)
+
+    def docs(self) -> list[DocRecord]:
+        """All records, oldest first."""
+        return sorted(self.records.values(), key=lambda r: (r.ingested_at or datetime.min, r.doc_id))
+
+    def delete_doc(self, doc_id: str) -> None:
+        """Remove chunks and record."""
+        self.delete_chunks(doc_id, set())
+        self.records.pop(doc_id, None)
+
+    def chunk_payloads(self, doc_id: str) -> list[dict[str, Any]]:
+        """Payloads in position order."""
+        return sorted((p.payload for p in self.points.values() if p.payload["doc_id"] == doc_id),
+                      key=lambda p: p["position"])
+
+    def count(self) -> int:
+        """Number of points."""
+        return len(self.points)
+
+    def _dense(self, q: list[float], pts: list[Point]) -> list[tuple[float, Point]]:
+        qv = np.asarray(q, dtype=np.float32)
+        return sorted(((float(np.dot(qv, p.dense)), p) for p in pts), key=lambda s: -s[0])
+
+    def _sparse(self, q: tuple[list[int], list[float]], pts: list[Point]) -> list[tuple[float, Point]]:
+        df: Counter[int] = Counter(i for p in self.points.values() for i in p.sparse_indices)
+        n = len(self.points)
+        weights = dict(zip(*q, strict=True))
+        scored = []
+        for p in pts:
+            s = sum(weights[i] * v * math.log((n - df[i] + 0.5) / (df[i] + 0.5) + 1)
+                    for i, v in zip(p.sparse_indices, p.sparse_values, strict=True) if i in weights)
+            if s > 0:
+                scored.append((s, p))
+        return sorted(scored, key=lambda s: -s[0])
+
+    def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
+              mode: SearchMode, limit: int, filters: SearchFilters, per_doc: bool,
+              sparse_weight: float = 1.0) -> list[tuple[float, dict[str, Any]]]:
+        """Brute-force search with the same fusion as QdrantStore."""
+        pts = [p for p in self.points.values() if _matches(p.payload, filters)]
+        if mode == "sparse":
+            ranked = self._sparse(sparse, pts) if sparse and sparse[0] else []
+        elif mode == "dense" or not (sparse and sparse[0]):
+            ranked = self._dense(dense or [], pts)
+        else:
+            depth = max(limit * 4, 50)
+            fused: dict[str, float] = {}
+            for weight, lst in ((1.0, self._dense(dense or [], pts)[:depth]),
+                                (sparse_weight, self._sparse(sparse, pts)[:depth])):
+                for r, (_, p) in enumerate(lst):
+                    fused[p.chunk_id] = fused.get(p.chunk_id, 0.0) + weight / (RRF_K + r + 1)
+            ranked = sorted(((s, self.points[c]) for c, s in fused.items()), key=lambda s: -s[0])
+        out, seen = [], set()
+        for score, p in ranked:
+            if per_doc and p.payload["doc_id"] in seen:
+                continue
+            seen.add(p.payload["doc_id"])
+            out.append((score, p.payload))
+        return out[:limit]
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,78 @@
+"""Index-side models: what is stored per document and chunk, and what a search returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+SearchMode = Literal["hybrid", "dense", "sparse"]
+
+
+class EmbedderInfo(BaseModel):
+    """The embedding model a collection was built with."""
+
+    model: str
+    dim: int
+    runtime: str
+
+
+class DocRecord(BaseModel):
+    """A stored document, as `veille docs` lists it."""
+
+    doc_id: str
+    title: str
+    source: str
+    arxiv_id: str | None = None
+    lang: str
+    langs: list[str] = Field(default_factory=list)
+    kind: str
+    pages: int | None = None
+    chunks: int = 0
+    ingested_at: datetime
+    date: datetime | None = None
+    categories: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    content_hash: str = ""
+    chunk_ids: list[str] = Field(default_factory=list, exclude=True)
+
+
+class SearchFilters(BaseModel):
+    """Restrictions on a search; every field is optional and they combine with AND."""
+
+    lang: list[str] | None = Field(default=None, description="Chunk languages, e.g. ['fr', 'ko'].")
+    kind: list[str] | None = Field(default=None, description="paper, note or record.")
+    category: list[str] | None = Field(default=None, description="arXiv categories, e.g. ['cs.CL'].")
+    doc_id: list[str] | None = Field(default=None, description="Only these documents.")
+    date_from: datetime | None = Field(default=None, description="Document date on or after.")
+    date_to: datetime | None = Field(default=None, description="Document date on or before.")
+    exclude_references: bool = Field(default=False, description="Skip bibliography chunks.")
+
+
+class Hit(BaseModel):
+    """One retrieved passage."""
+
+    rank: int
+    score: float
+    doc_id: str
+    chunk_id: str
+    title: str
+    source: str
+    arxiv_id: str | None = None
+    lang: str
+    page_start: int | None = None
+    page_end: int | None = None
+    section: list[str] = Field(default_factory=list)
+    text: str
+    position: int = 0
+
+
+class Point(BaseModel):
+    """A chunk ready for the store: vectors and payload."""
+
+    chunk_id: str
+    dense: list[float]
+    sparse_indices: list[int]
+    sparse_values: list[float]
+    payload: dict[str, Any]

@@ -1,0 +1,69 @@
+"""Query → Hits: dense, sparse or hybrid search with filters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from index.embedder import Embedder
+from index.models import Hit, SearchFilters, SearchMode
+from index.sparse import encode_query
+from index.store import Store
+from ingest.errors import QueryError
+
+MAX_K = 1000
+# Weight of the keyword ranking in the fusion. Below 1 so that, when the keyword side has
+# nothing to say (a question in another language than the passages), its noise cannot
+# outvote the dense ranking; high enough that exact terms (numbers, model names) still lift.
+SPARSE_WEIGHT = 0.5
+
+
+def validate(query: str, k: int) -> str:
+    """The stripped query, or QueryError for an empty query or k out of range."""
+    text = (query or "").strip()
+    if not text:
+        raise QueryError("empty query", source="query")
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be between 1 and {MAX_K}, got {k}", source="k")
+    return text
+
+
+def _hit(rank: int, score: float, p: dict[str, Any]) -> Hit:
+    return Hit(rank=rank, score=score, doc_id=p["doc_id"], chunk_id=p["chunk_id"], title=p.get("title", ""),
+               source=p.get("source", ""), arxiv_id=p.get("arxiv_id"), lang=p.get("lang", "und"),
+               page_start=p.get("page_start"), page_end=p.get("page_end"), section=p.get("section") or [],
+               text=p.get("text", ""), position=p.get("position", 0))
+
+
+def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int, mode: SearchMode,
+                   filters: SearchFilters, per_doc: bool) -> list[Hit]:
+    """Search with an already-embedded query."""
+    sparse = encode_query(query) if mode != "dense" else None
+    rows = store.query(dense.tolist() if dense is not None else None, sparse, mode, k, filters, per_doc,
+                       sparse_weight=SPARSE_WEIGHT)
+    return [_hit(i + 1, score, payload) for i, (score, payload) in enumerate(rows)]
+
+
+def search(query: str, *, embedder: Embedder, store: Store, k: int = 10, mode: SearchMode = "hybrid",
+           filters: SearchFilters | None = None, per_doc: bool = False) -> list[Hit]:
+    """The k best passages for a query."""
+    text = validate(query, k)
+    dense = embedder.embed_queries([text])[0] if mode != "sparse" else None
+    return search_vectors(text, dense, store=store, k=k, mode=mode, filters=filters or SearchFilters(),
+                          per_doc=per_doc)
+
+
+def search_many(queries: Sequence[str], *, embedder: Embedder, store: Store, k: int = 10,
+                mode: SearchMode = "hybrid", filters: SearchFilters | None = None,
+                per_doc: bool = False, batch_size: int = 64) -> list[list[Hit]]:
+    """Search many queries, embedding them in batches."""
+    texts = [validate(q, k) for q in queries]
+    out: list[list[Hit]] = []
+    for start in range(0, len(texts), batch_size):
+        part = texts[start:start + batch_size]
+        dense = embedder.embed_queries(part) if mode != "sparse" else [None] * len(part)
+        out.extend(search_vectors(q, d, store=store, k=k, mode=mode, filters=filters or SearchFilters(),
+                                  per_doc=per_doc) for q, d in zip(part, dense, strict=True))
+    return out

@@ -1,0 +1,114 @@
+"""Keyword side: language-aware tokens → BM25-weighted sparse vectors (Qdrant applies the IDF).
+
+French: elision ("l'", "d'"), accent folding, Snowball stemming. English: Snowball (Porter2).
+Korean: morphemes from kiwipiepy (content words only). Identifiers such as "GPT-4o",
+"Llama-3.1" or "2506.05345" are kept whole as well as split.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections import Counter
+from functools import lru_cache
+from typing import Any
+
+import snowballstemmer
+
+from ingest.lang import detect_language
+
+_IDENT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-.:/][A-Za-z0-9]+)+(?![A-Za-z0-9])")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+_STEMMERS = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian",
+             "pt": "portuguese", "nl": "dutch", "ru": "russian"}
+_KO_KEEP = ("NNG", "NNP", "NNB", "NR", "SL", "SN", "SH", "XR", "VV", "VA", "MAG")
+_STOP = {
+    "en": frozenset("""a an the of and or in on at to for from by with as is are was were be been being
+        this that these those it its which who whom what how when where why do does did can could will
+        would should may might has have had not no but if than then so such into over about we our you
+        your they their he she his her i me my""".split()),
+    "fr": frozenset("""le la les un une des du de d l et ou en au aux à a dans par pour sur avec sans ce
+        cet cette ces qui que quoi dont où est sont été être avoir ont il elle ils elles on nous vous je
+        tu se sa son ses leur leurs plus ne pas y qu lui mais si comme""".split()),
+}
+K1, B, AVGDL = 1.2, 0.75, 120.0
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents (é → e) for Latin scripts."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=8)
+def _stemmer(lang: str) -> snowballstemmer.Stemmer | None:
+    name = _STEMMERS.get(lang)
+    return snowballstemmer.stemmer(name) if name else None
+
+
+@lru_cache(maxsize=1)
+def _kiwi() -> Any:
+    from kiwipiepy import Kiwi  # loads a ~100 MB model: only when Korean shows up
+    return Kiwi()
+
+
+def _latin_tokens(text: str, lang: str) -> list[str]:
+    text = _ELISION.sub(" ", text) if lang == "fr" else text
+    stop = _STOP.get(lang, _STOP["en"])
+    words = [w for w in (fold(w) for w in _WORD.findall(text)) if w not in stop]
+    stemmer = _stemmer(lang) or _stemmer("en")
+    assert stemmer is not None
+    return [w if w.isdigit() else stemmer.stemWord(w) for w in words]
+
+
+def _korean_tokens(text: str) -> list[str]:
+    out = []
+    for tok in _kiwi().tokenize(text):
+        tag = tok.tag.split("-")[0]
+        if tag in _KO_KEEP:
+            form = tok.form if tag not in ("VV", "VA") else tok.form + "다"
+            out.append(fold(form) if tag == "SL" else form)
+    return out
+
+
+def tokenize(text: str, lang: str | None = None) -> list[str]:
+    """Index terms of `text` in language `lang` (detected when None)."""
+    lang = lang or detect_language(text)
+    idents = [fold(m) for m in _IDENT.findall(text) if re.search(r"\d|[A-Z].*[A-Z]", m)]
+    korean = lang == "ko" or _HANGUL.search(text)
+    return idents + (_korean_tokens(text) if korean else _latin_tokens(text, lang))
+
+
+def term_index(term: str) -> int:
+    """Stable 32-bit index of a term (a vocabulary-free hashing trick)."""
+    return zlib.crc32(term.encode("utf-8"))
+
+
+def _merge(counts: Counter[int]) -> tuple[list[int], list[float]]:
+    items = sorted(counts.items())
+    return [i for i, _ in items], [float(v) for _, v in items]
+
+
+def encode_document(text: str, lang: str | None) -> tuple[list[int], list[float]]:
+    """Sparse vector of a passage: BM25 term-frequency saturation (IDF is Qdrant's job)."""
+    terms = tokenize(text, lang)
+    tf = Counter(term_index(t) for t in terms)
+    norm = K1 * (1 - B + B * len(terms) / AVGDL)
+    weights: Counter[int] = Counter({i: n * (K1 + 1) / (n + norm) for i, n in tf.items()})
+    return _merge(weights)
+
+
+def encode_query(text: str, lang: str | None = None) -> tuple[list[int], list[float]]:
+    """Sparse vector of a query: each distinct term once.
+
+    Latin-script queries are also stemmed the English way, so a French question still meets
+    the English technical terms that French notes are full of.
+    """
+    lang = lang or detect_language(text)
+    terms = set(tokenize(text, lang))
+    if lang not in ("en", "ko") and not _HANGUL.search(text):
+        terms |= set(tokenize(text, "en"))
+    return _merge(Counter({term_index(t): 1 for t in terms}))
