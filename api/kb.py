@@ -79,7 +79,8 @@ class KnowledgeBase:
     def cache(self) -> EmbeddingCache:
         """The embedding cache under VEILLE_HOME."""
         if self._cache is None:
-            self._cache = EmbeddingCache(self.settings.home / "cache" / "embeddings.sqlite")
+            folder = self.settings.cache_dir or self.settings.home / "cache"
+            self._cache = EmbeddingCache(folder / "embeddings.sqlite")
         return self._cache
 
     def close(self) -> None:

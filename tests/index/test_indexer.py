@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from index.indexer import index_document
+from index.memory import FakeEmbedder, MemoryStore
+from index.models import EmbedderInfo, SearchFilters
+from index.retrieval import search
+from ingest.chunking import ChunkingOptions, chunk_document
+from ingest.models import Block, Document
+
+
+def _doc(*paras: str, doc_id: str = "note:x") -> Document:
+    return Document(doc_id=doc_id, kind="note", title="X", source="/notes/x.md", lang="en",
+                    content_hash=str(hash(paras)), blocks=[Block(text=p) for p in paras])
+
+
+def _setup() -> tuple[FakeEmbedder, MemoryStore]:
+    emb, store = FakeEmbedder(), MemoryStore()
+    store.open(EmbedderInfo(model=emb.model_id, dim=emb.dim, runtime=emb.runtime))
+    return emb, store
+
+
+OPTS = ChunkingOptions(target_tokens=16, min_tokens=1, overlap_tokens=0)
+
+
+def test_reindexing_unchanged_embeds_nothing() -> None:
+    emb, store = _setup()
+    doc = _doc("Attention layers mix tokens together.", "Caches store keys and values.")
+    chunks = chunk_document(doc, OPTS)
+    assert index_document(doc, chunks, embedder=emb, store=store, cache=None) == "added"
+    calls = emb.embedded
+    assert index_document(doc, chunk_document(doc, OPTS), embedder=emb, store=store, cache=None) == "unchanged"
+    assert emb.embedded == calls and store.count() == len(chunks)
+
+
+def test_changed_document_replaces_its_chunks_and_embeds_only_new_ones() -> None:
+    emb, store = _setup()
+    old = _doc("Attention layers mix tokens together.", "Caches store keys and values.")
+    index_document(old, chunk_document(old, OPTS), embedder=emb, store=store, cache=None)
+    before = emb.embedded
+    new = _doc("Attention layers mix tokens together.", "Quantization shrinks the cache to four bits.")
+    chunks = chunk_document(new, OPTS)
+    assert index_document(new, chunks, embedder=emb, store=store, cache=None) == "updated"
+    assert emb.embedded - before == 1  # the first chunk kept its id and vector
+    texts = [p["text"] for p in store.chunk_payloads("note:x")]
+    assert texts == [c.text for c in chunks] and not any("Caches store" in t for t in texts)
+    record = store.get_doc("note:x")
+    assert record is not None and record.chunks == len(chunks)
+
+
+def test_crash_between_upsert_and_record_is_completed_by_a_rerun() -> None:
+    emb, store = _setup()
+    doc = _doc("Attention layers mix tokens together.", "Caches store keys and values.")
+    chunks = chunk_document(doc, OPTS)
+
+    class Boom(Exception):
+        pass
+
+    original = store.put_doc
+
+    def crash(record: object) -> None:
+        raise Boom
+
+    store.put_doc = crash  # type: ignore[method-assign]
+    try:
+        index_document(doc, chunks, embedder=emb, store=store, cache=None)
+    except Boom:
+        pass
+    store.put_doc = original  # type: ignore[method-assign]
+    assert store.get_doc(doc.doc_id) is None
+    assert index_document(doc, chunks, embedder=emb, store=store, cache=None) == "added"
+    assert store.count() == len(chunks)  # no duplicates: ids are deterministic
+
+
+def test_search_finds_and_filters() -> None:
+    emb, store = _setup()
+    for i, text in enumerate(["Key value cache compression for long contexts.", "Un chat dort sur le tapis."]):
+        doc = _doc(text, doc_id=f"d{i}").model_copy(update={"lang": "en" if i == 0 else "fr"})
+        index_document(doc, chunk_document(doc), embedder=emb, store=store, cache=None)
+    hits = search("cache compression", embedder=emb, store=store, k=2)
+    assert hits[0].doc_id == "d0" and hits[0].rank == 1
+    assert [h.doc_id for h in search("cache", embedder=emb, store=store, filters=SearchFilters(lang=["fr"]))] == ["d1"]

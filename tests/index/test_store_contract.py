@@ -1,0 +1,122 @@
+"""The same contract for every Store implementation: Qdrant local folder, Qdrant in memory, fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from index.memory import MemoryStore
+from index.models import DocRecord, EmbedderInfo, Point, SearchFilters
+from index.store import QdrantStore, Store
+from ingest.errors import StoreError
+
+INFO = EmbedderInfo(model="m", dim=3, runtime="fake")
+
+
+@pytest.fixture(params=["qdrant-local", "qdrant-memory", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s: Store
+    if request.param == "qdrant-local":
+        s = QdrantStore(path=tmp_path / "q")
+    elif request.param == "qdrant-memory":
+        s = QdrantStore()
+    else:
+        s = MemoryStore()
+    s.open(INFO)
+    yield s
+    s.close()
+
+
+def _point(cid: str, doc: str, dense: list[float], terms: list[int], **payload: object) -> Point:
+    base = {"doc_id": doc, "chunk_id": cid, "position": int(cid[-1]), "text": f"text {cid}", "lang": "en",
+            "kind": "paper", "categories": [], "references": False, "date_ts": None}
+    return Point(chunk_id=cid, dense=dense, sparse_indices=terms, sparse_values=[1.0] * len(terms),
+                 payload=base | payload)
+
+
+def _uuid(n: int) -> str:
+    return f"00000000-0000-0000-0000-00000000000{n}"
+
+
+def _fill(store: Store) -> None:
+    store.upsert([
+        _point(_uuid(1), "a", [1, 0, 0], [10, 11], lang="en", categories=["cs.CL"],
+               date_ts=datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()),
+        _point(_uuid(2), "a", [0.9, 0.1, 0], [11], lang="en"),
+        _point(_uuid(3), "b", [0, 1, 0], [12], lang="fr", kind="note",
+               date_ts=datetime(2025, 6, 1, tzinfo=timezone.utc).timestamp()),
+        _point(_uuid(4), "c", [0, 0, 1], [10, 13], lang="ko", kind="note"),
+    ])
+
+
+def test_dense_sparse_hybrid(store: Store) -> None:
+    _fill(store)
+    f = SearchFilters()
+    dense = [(p["chunk_id"]) for _, p in store.query([1, 0, 0], None, "dense", 2, f, False)]
+    assert dense == [_uuid(1), _uuid(2)]
+    sparse = [p["chunk_id"] for _, p in store.query(None, ([13], [1.0]), "sparse", 5, f, False)]
+    assert sparse == [_uuid(4)]
+    hybrid = [p["chunk_id"] for _, p in store.query([0, 0.2, 1], ([10], [1.0]), "hybrid", 4, f, False)]
+    assert hybrid[0] == _uuid(4)  # best in both rankings
+    assert store.query(None, ([999], [1.0]), "sparse", 5, f, False) == []
+
+
+def test_filters_and_per_doc(store: Store) -> None:
+    _fill(store)
+    q = [1.0, 1.0, 1.0]
+    by_lang = {p["lang"] for _, p in store.query(q, None, "dense", 10, SearchFilters(lang=["fr", "ko"]), False)}
+    assert by_lang == {"fr", "ko"}
+    notes = {p["doc_id"] for _, p in store.query(q, None, "dense", 10, SearchFilters(kind=["note"]), False)}
+    assert notes == {"b", "c"}
+    cat = [p["doc_id"] for _, p in store.query(q, None, "dense", 10, SearchFilters(category=["cs.CL"]), False)]
+    assert cat == ["a"]
+    recent = SearchFilters(date_from=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert [p["doc_id"] for _, p in store.query(q, None, "dense", 10, recent, False)] == ["b"]
+    only_a = SearchFilters(doc_id=["a"])
+    assert {p["doc_id"] for _, p in store.query(q, None, "dense", 10, only_a, False)} == {"a"}
+    per_doc = [p["doc_id"] for _, p in store.query([1, 0, 0], None, "dense", 10, SearchFilters(), True)]
+    assert sorted(per_doc) == ["a", "b", "c"] and per_doc[0] == "a"
+
+
+def test_records_delete_and_count(store: Store) -> None:
+    _fill(store)
+    now = datetime.now(timezone.utc)
+    store.put_doc(DocRecord(doc_id="a", title="A", source="/x/a.pdf", lang="en", kind="paper", chunks=2,
+                            ingested_at=now, chunk_ids=[_uuid(1), _uuid(2)]))
+    got = store.get_doc("a")
+    assert got is not None and got.chunk_ids == [_uuid(1), _uuid(2)] and got.title == "A"
+    assert [r.doc_id for r in store.docs()] == ["a"]
+    assert [p["chunk_id"] for p in store.chunk_payloads("a")] == [_uuid(1), _uuid(2)]
+    store.delete_chunks("a", keep={_uuid(1)})
+    assert store.count() == 3
+    store.delete_doc("a")
+    assert store.get_doc("a") is None and store.count() == 2 and store.docs() == []
+
+
+def test_incompatible_embedder_is_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="built with m"):
+        store.open(EmbedderInfo(model="other", dim=8, runtime="x"))
+    store.open(EmbedderInfo(model="m", dim=3, runtime="another-runtime"))  # same model: fine
+
+
+def test_local_store_lock_names_the_holder(tmp_path: Path) -> None:
+    first = QdrantStore(path=tmp_path / "q")
+    try:
+        with pytest.raises(StoreError, match=r"in use by process \d+.*VEILLE_QDRANT_URL"):
+            QdrantStore(path=tmp_path / "q")
+    finally:
+        first.close()
+    QdrantStore(path=tmp_path / "q").close()  # released
+
+
+def test_store_persists_across_reopen(tmp_path: Path) -> None:
+    s = QdrantStore(path=tmp_path / "q")
+    s.open(INFO)
+    _fill(s)
+    s.close()
+    again = QdrantStore(path=tmp_path / "q")
+    assert again.stored_info() == INFO and again.count() == 4
+    again.close()
