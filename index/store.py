@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -197,6 +198,21 @@ class QdrantStore:
             if offset is None:
                 break
         return sorted(out, key=lambda p: p.get("position", 0))
+
+    def export_points(self, batch: int = 256) -> Iterator[Point]:
+        """Every chunk point with its vectors (for copying a store without re-embedding)."""
+        offset = None
+        while True:
+            records, offset = self.client.scroll(self.chunks_name, limit=batch, offset=offset,
+                                                 with_payload=True, with_vectors=True)
+            for r in records:
+                vec = r.vector if isinstance(r.vector, dict) else {}
+                sparse = vec.get("sparse")
+                yield Point(chunk_id=str(r.id), dense=list(vec.get("dense") or []),  # type: ignore[arg-type]
+                            sparse_indices=list(getattr(sparse, "indices", [])),
+                            sparse_values=list(getattr(sparse, "values", [])), payload=r.payload or {})
+            if offset is None:
+                return
 
     def count(self) -> int:
         """Number of chunk points."""

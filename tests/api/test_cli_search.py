@@ -93,5 +93,7 @@ def test_locked_store_names_the_other_process(home: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+        if holder.stdout:
+            holder.stdout.close()
     time.sleep(0.2)
     assert run(home, "search", "cache")[0] == 0

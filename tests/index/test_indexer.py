@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 from index.indexer import index_document
 from index.memory import FakeEmbedder, MemoryStore
 from index.models import EmbedderInfo, SearchFilters
@@ -61,10 +63,8 @@ def test_crash_between_upsert_and_record_is_completed_by_a_rerun() -> None:
         raise Boom
 
     store.put_doc = crash  # type: ignore[method-assign]
-    try:
+    with contextlib.suppress(Boom):
         index_document(doc, chunks, embedder=emb, store=store, cache=None)
-    except Boom:
-        pass
     store.put_doc = original  # type: ignore[method-assign]
     assert store.get_doc(doc.doc_id) is None
     assert index_document(doc, chunks, embedder=emb, store=store, cache=None) == "added"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -44,10 +44,10 @@ def _uuid(n: int) -> str:
 def _fill(store: Store) -> None:
     store.upsert([
         _point(_uuid(1), "a", [1, 0, 0], [10, 11], lang="en", categories=["cs.CL"],
-               date_ts=datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()),
+               date_ts=datetime(2024, 1, 1, tzinfo=UTC).timestamp()),
         _point(_uuid(2), "a", [0.9, 0.1, 0], [11], lang="en"),
         _point(_uuid(3), "b", [0, 1, 0], [12], lang="fr", kind="note",
-               date_ts=datetime(2025, 6, 1, tzinfo=timezone.utc).timestamp()),
+               date_ts=datetime(2025, 6, 1, tzinfo=UTC).timestamp()),
         _point(_uuid(4), "c", [0, 0, 1], [10, 13], lang="ko", kind="note"),
     ])
 
@@ -73,7 +73,7 @@ def test_filters_and_per_doc(store: Store) -> None:
     assert notes == {"b", "c"}
     cat = [p["doc_id"] for _, p in store.query(q, None, "dense", 10, SearchFilters(category=["cs.CL"]), False)]
     assert cat == ["a"]
-    recent = SearchFilters(date_from=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    recent = SearchFilters(date_from=datetime(2025, 1, 1, tzinfo=UTC))
     assert [p["doc_id"] for _, p in store.query(q, None, "dense", 10, recent, False)] == ["b"]
     only_a = SearchFilters(doc_id=["a"])
     assert {p["doc_id"] for _, p in store.query(q, None, "dense", 10, only_a, False)} == {"a"}
@@ -83,7 +83,7 @@ def test_filters_and_per_doc(store: Store) -> None:
 
 def test_records_delete_and_count(store: Store) -> None:
     _fill(store)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store.put_doc(DocRecord(doc_id="a", title="A", source="/x/a.pdf", lang="en", kind="paper", chunks=2,
                             ingested_at=now, chunk_ids=[_uuid(1), _uuid(2)]))
     got = store.get_doc("a")

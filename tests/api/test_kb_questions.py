@@ -1,0 +1,45 @@
+"""Retrieval over the real corpus: each kb-questions item must find its gold source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.kb import KnowledgeBase
+from index.models import Hit
+from tests.conftest import shared_path
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def _questions() -> list[dict]:
+    path = shared_path("eval", "kb-questions.jsonl")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _gold_rank(hits: list[Hit], golds: list[str]) -> int | None:
+    return next((h.rank for h in hits if h.arxiv_id in golds or Path(h.source).name in golds), None)
+
+
+def test_corpus_is_fully_indexed(corpus_kb: KnowledgeBase) -> None:
+    docs = corpus_kb.documents()
+    papers = [d for d in docs if d.kind == "paper"]
+    assert len(papers) == 12 and sum(1 for d in papers if d.arxiv_id) == 11
+    assert {d.lang for d in docs if d.kind == "note"} == {"fr", "ko"}
+    chunks = corpus_kb.chunks("arxiv:1706.03762")
+    assert chunks and all(c["page_start"] and c["page_end"] for c in chunks)
+
+
+def test_gold_source_in_top_five_in_every_language(corpus_kb: KnowledgeBase) -> None:
+    qs = _questions()
+    results = corpus_kb.search_many([q["question"] for q in qs], k=10, per_doc=True)
+    ranks = {q["id"]: _gold_rank(hits, q["gold_sources"]) for q, hits in zip(qs, results, strict=True)}
+    misses = {qid: r for qid, r in ranks.items() if r is None or r > 5}
+    # d15 (English question, answer only in a Korean note) sits at rank 7-8 with e5-small:
+    # see the closing note and BENCHMARKS.md. Everything else must be in the top 5.
+    assert set(misses) <= {"d15"}, ranks
+    assert all(r is not None for r in ranks.values()), ranks
+    by_lang = {q["lang"] for q in qs if ranks[q["id"]] == 1}
+    assert by_lang == {"en", "fr", "ko"}
