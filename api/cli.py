@@ -24,8 +24,9 @@ def _fail(exc: VeilleError) -> None:
     raise SystemExit(EXIT_ERROR)
 
 
-def _progress(total: int | None) -> tuple[Callable[[IngestItem], None], Callable[[], None]]:
-    bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=None, dynamic_ncols=True)
+def _progress() -> tuple[Callable[[IngestItem], None], Callable[[], None]]:
+    """A per-document progress bar on stderr (silent when stderr is not a terminal)."""
+    bar = tqdm( unit="doc", file=sys.stderr, disable=None, dynamic_ncols=True)
 
     def step(item: IngestItem) -> None:
         bar.set_postfix_str(Path(item.source).name[:40], refresh=False)
@@ -69,7 +70,7 @@ def cli() -> None:
     """Veille: a multilingual knowledge base for AI research papers and notes."""
 
 
-@cli.command(context_settings={"ignore_unknown_options": False})
+@cli.command()
 @click.argument("inputs", nargs=-1)
 @click.option("--query", "-q", help="arXiv search query (with `ingest arxiv`).")
 @click.option("--category", "-c", help="arXiv category, e.g. cs.CL (with `ingest arxiv`).")
@@ -98,7 +99,7 @@ def _ingest(kb: KnowledgeBase, inputs: tuple[str, ...], query: str | None, categ
     arxiv_mode = bool(inputs) and inputs[0] == "arxiv"
     if not arxiv_mode and not inputs:
         raise click.UsageError("give files or folders, or `arxiv ID...` / `arxiv --query Q`")
-    step, close = _progress(None)
+    step, close = _progress()
     try:
         if arxiv_mode:
             if not (inputs[1:] or query or category):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from ingest.arxiv_source import ArxivFetcher
 from ingest.chunking import ChunkingOptions, TokenCounter, chunk_document
 from ingest.errors import EmptyInputError, VeilleError
-from ingest.models import Chunk, Document
+from ingest.models import ArxivMeta, Chunk, Document
 from ingest.pdf import MetaLookup, parse_pdf
 from ingest.sources import Discovery, Loaded, discover, load_file
 
@@ -109,14 +109,11 @@ def load_files(files: Iterable[Path], meta_lookup: MetaLookup | None) -> Iterato
         yield from load_file(path, meta_lookup)
 
 
-ArxivMode = Literal["ids", "query", "category"]
-
-
 def load_arxiv(fetcher: ArxivFetcher, *, ids: list[str] | None = None, query: str | None = None,
                category: str | None = None, days: int = 1, max_results: int = 50) -> Iterator[Loaded]:
     """Find papers on arXiv, store their PDFs and parse them, one Loaded per paper."""
     if ids:
-        metas: Iterable = fetcher.by_ids(ids)
+        metas: Iterable[ArxivMeta | VeilleError] = fetcher.by_ids(ids)
     elif query:
         metas = fetcher.by_query(query, max_results)
     elif category:
