@@ -12,12 +12,14 @@ from index.models import Hit, SearchFilters, SearchMode
 from index.sparse import encode_query
 from index.store import Store
 from ingest.errors import QueryError
+from ingest.lang import UNDETERMINED, detect_language
 
 MAX_K = 1000
 # Weight of the keyword ranking in the fusion. Below 1 so that, when the keyword side has
 # nothing to say (a question in another language than the passages), its noise cannot
 # outvote the dense ranking; high enough that exact terms (numbers, model names) still lift.
 SPARSE_WEIGHT = 0.5
+LANG_PROBE = 10  # dense passages looked at to decide the keyword weight
 
 
 def validate(query: str, k: int) -> str:
@@ -37,12 +39,32 @@ def _hit(rank: int, score: float, p: dict[str, Any]) -> Hit:
                text=p.get("text", ""), position=p.get("position", 0))
 
 
+def keyword_weight(query_lang: str, passage_langs: list[str]) -> float:
+    """Weight of the keyword ranking for one query.
+
+    Keywords only meet passages written in the query's language. When the best dense passages
+    are in another language (an English question over French sentences), the keyword side can
+    only match names and numbers at random, so its weight shrinks with the share of those
+    passages that share the query's language.
+    """
+    if query_lang == UNDETERMINED or not passage_langs:
+        return SPARSE_WEIGHT
+    same = sum(1 for lang in passage_langs if lang in (query_lang, UNDETERMINED))
+    return SPARSE_WEIGHT * same / len(passage_langs)
+
+
 def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int, mode: SearchMode,
                    filters: SearchFilters, per_doc: bool) -> list[Hit]:
     """Search with an already-embedded query."""
+    vector = dense.tolist() if dense is not None else None
     sparse = encode_query(query) if mode != "dense" else None
-    rows = store.query(dense.tolist() if dense is not None else None, sparse, mode, k, filters, per_doc,
-                       sparse_weight=SPARSE_WEIGHT)
+    weight = SPARSE_WEIGHT
+    if mode == "hybrid":
+        probe = store.query(vector, None, "dense", LANG_PROBE, filters, False)
+        weight = keyword_weight(detect_language(query), [p.get("lang", UNDETERMINED) for _, p in probe])
+        if weight == 0:
+            mode = "dense"
+    rows = store.query(vector, sparse, mode, k, filters, per_doc, sparse_weight=weight)
     return [_hit(i + 1, score, payload) for i, (score, payload) in enumerate(rows)]
 
 

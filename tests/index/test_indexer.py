@@ -79,3 +79,12 @@ def test_search_finds_and_filters() -> None:
     hits = search("cache compression", embedder=emb, store=store, k=2)
     assert hits[0].doc_id == "d0" and hits[0].rank == 1
     assert [h.doc_id for h in search("cache", embedder=emb, store=store, filters=SearchFilters(lang=["fr"]))] == ["d1"]
+
+
+def test_keyword_weight_follows_the_language_of_the_best_passages() -> None:
+    from index.retrieval import SPARSE_WEIGHT, keyword_weight
+
+    assert keyword_weight("en", ["en"] * 10) == SPARSE_WEIGHT
+    assert keyword_weight("en", ["fr"] * 10) == 0  # cross-lingual: keywords cannot help
+    assert keyword_weight("fr", ["fr"] * 5 + ["en"] * 5) == SPARSE_WEIGHT / 2
+    assert keyword_weight("und", ["ko"] * 10) == SPARSE_WEIGHT  # too short to tell: keep keywords
