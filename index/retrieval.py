@@ -20,6 +20,7 @@ MAX_K = 1000
 # outvote the dense ranking; high enough that exact terms (numbers, model names) still lift.
 SPARSE_WEIGHT = 0.5
 LANG_PROBE = 10  # dense passages looked at to decide the keyword weight
+QUERY_MIN_LETTERS = 8  # "I hate her hat." is short but clearly English
 
 
 def validate(query: str, k: int) -> str:
@@ -61,7 +62,8 @@ def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int
     weight = SPARSE_WEIGHT
     if mode == "hybrid":
         probe = store.query(vector, None, "dense", LANG_PROBE, filters, False)
-        weight = keyword_weight(detect_language(query), [p.get("lang", UNDETERMINED) for _, p in probe])
+        langs = [p.get("lang", UNDETERMINED) for _, p in probe]
+        weight = keyword_weight(detect_language(query, min_letters=QUERY_MIN_LETTERS), langs)
         if weight == 0:
             mode = "dense"
     rows = store.query(vector, sparse, mode, k, filters, per_doc, sparse_weight=weight)

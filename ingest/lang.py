@@ -22,13 +22,15 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
-def detect_language(text: str) -> str:
-    """Return the ISO 639-1 code of `text`'s language, or 'und' when it is too short to tell."""
+def detect_language(text: str, min_letters: int = _MIN_LETTERS) -> str:
+    """Return the ISO 639-1 code of `text`'s language, or 'und' when it is too short to tell.
+
+    Queries are short by nature: callers judging a query lower `min_letters`."""
     letters = _LETTER.findall(text)
     hangul = len(_HANGUL.findall(text))
     if hangul >= 2 and hangul / len(letters) >= 0.3:
         return "ko"  # Hangul is unambiguous, even in a short sentence
-    if len(letters) < _MIN_LETTERS:
+    if len(letters) < min_letters:
         return UNDETERMINED
     for lang, _score in py3langid.rank(text):
         if lang in CANDIDATES:
