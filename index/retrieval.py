@@ -48,10 +48,10 @@ def keyword_weight(query_lang: str, passage_langs: list[str]) -> float:
     only match names and numbers at random, so its weight shrinks with the share of those
     passages that share the query's language.
     """
-    if query_lang == UNDETERMINED or not passage_langs:
+    known = [lang for lang in passage_langs if lang != UNDETERMINED]
+    if query_lang == UNDETERMINED or not known:
         return SPARSE_WEIGHT
-    same = sum(1 for lang in passage_langs if lang in (query_lang, UNDETERMINED))
-    return SPARSE_WEIGHT * same / len(passage_langs)
+    return SPARSE_WEIGHT * sum(1 for lang in known if lang == query_lang) / len(known)
 
 
 def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int, mode: SearchMode,

@@ -17,7 +17,7 @@ UNDETERMINED = "und"
 # Languages Veille users write in, plus the ones most likely to appear in papers. Restricting
 # the candidates keeps LaTeX-heavy or list-like text from landing on exotic languages.
 CANDIDATES = frozenset({"en", "fr", "ko", "de", "es", "it", "pt", "nl", "zh", "ja", "ru"})
-_MIN_LETTERS = 20
+_MIN_LETTERS = 10
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
