@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from tqdm import tqdm
@@ -16,12 +16,23 @@ from api.kb import KnowledgeBase
 from index.models import Hit, SearchFilters, SearchMode
 from ingest.errors import VeilleError
 
+T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 def _fail(exc: VeilleError) -> None:
     click.echo(f"error: {exc}", err=True)
     raise SystemExit(EXIT_ERROR)
+
+
+def _with_kb(action: Callable[[KnowledgeBase], T]) -> T:
+    """Run `action` on a freshly opened knowledge base; a VeilleError becomes exit code 1."""
+    try:
+        with KnowledgeBase() as kb:
+            return action(kb)
+    except VeilleError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
 
 
 def _progress() -> tuple[Callable[[IngestItem], None], Callable[[], None]]:
@@ -169,18 +180,17 @@ def search(query: str | None, k: int, mode: SearchMode, lang: tuple[str, ...], k
                             doc_id=list(doc_ids) or None, date_from=date_from, date_to=date_to)
     if bool(query) == bool(queries):
         raise click.UsageError("give a QUERY or --queries FILE (one of them)")
-    try:
-        with KnowledgeBase() as kb:
-            if queries:
-                batch = _read_queries(queries)
-                results = kb.search_many([t for _, t in batch], k=k, mode=mode, filters=filters, per_doc=per_doc)
-                for (qid, _), hits in zip(batch, results, strict=True):
-                    click.echo(json.dumps({"query_id": qid, "hits": [_hit_json(h) for h in hits]},
-                                          ensure_ascii=False))
-                return
-            hits = kb.search(query or "", k=k, mode=mode, filters=filters, per_doc=per_doc)
-    except VeilleError as exc:
-        _fail(exc)
+    if queries:
+        try:
+            batch = _read_queries(queries)
+        except VeilleError as exc:
+            _fail(exc)
+        results = _with_kb(lambda kb: kb.search_many([t for _, t in batch], k=k, mode=mode, filters=filters,
+                                                      per_doc=per_doc))
+        for (qid, _), found in zip(batch, results, strict=True):
+            click.echo(json.dumps({"query_id": qid, "hits": [_hit_json(h) for h in found]}, ensure_ascii=False))
+        return
+    hits = _with_kb(lambda kb: kb.search(query or "", k=k, mode=mode, filters=filters, per_doc=per_doc))
     if as_json:
         click.echo(json.dumps({"query": query, "hits": [_hit_json(h) for h in hits]}, ensure_ascii=False, indent=1))
     else:
@@ -191,11 +201,7 @@ def search(query: str | None, k: int, mode: SearchMode, lang: tuple[str, ...], k
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def docs(as_json: bool) -> None:
     """List the stored documents."""
-    try:
-        with KnowledgeBase() as kb:
-            records = kb.documents()
-    except VeilleError as exc:
-        _fail(exc)
+    records = _with_kb(lambda kb: kb.documents())
     if as_json:
         keys = ("doc_id", "title", "source", "arxiv_id", "lang", "kind", "pages", "chunks", "ingested_at")
         click.echo(json.dumps({"documents": [{k: v for k, v in r.model_dump(mode="json").items() if k in keys}
@@ -210,11 +216,7 @@ def docs(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def stats(as_json: bool) -> None:
     """Counts by language and kind, and the embedder in use."""
-    try:
-        with KnowledgeBase() as kb:
-            data = kb.stats()
-    except VeilleError as exc:
-        _fail(exc)
+    data = _with_kb(lambda kb: kb.stats())
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
@@ -226,11 +228,7 @@ def stats(as_json: bool) -> None:
 @click.argument("target")
 def remove(target: str) -> None:
     """Delete a document entirely: veille remove DOC_ID|PATH."""
-    try:
-        with KnowledgeBase() as kb:
-            record = kb.remove(target)
-    except VeilleError as exc:
-        _fail(exc)
+    record = _with_kb(lambda kb: kb.remove(target))
     click.echo(f"removed {record.doc_id} ({record.chunks} chunks): {record.title}")
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from index.models import DocRecord, SearchFilters
 from ingest.errors import QueryError
 
 KINDS = {"paper", "note", "record"}
 
 
-def check_filters(filters: SearchFilters, docs: list[DocRecord]) -> SearchFilters:
+def check_filters(filters: SearchFilters, docs: Callable[[], list[DocRecord]]) -> SearchFilters:
     """Reject filter values that cannot match (a typo should not silently return nothing)."""
     if filters.kind and not set(filters.kind) <= KINDS:
         bad = sorted(set(filters.kind) - KINDS)
@@ -19,7 +21,7 @@ def check_filters(filters: SearchFilters, docs: list[DocRecord]) -> SearchFilter
             raise QueryError(f"unknown language {bad}; use ISO 639-1 codes such as en, fr, ko",
                              source="lang")
     if filters.doc_id:
-        known = {d.doc_id for d in docs}
+        known = {d.doc_id for d in docs()}  # fetched only here: searches without doc filters stay cheap
         missing = [x for x in filters.doc_id if x not in known]
         if missing:
             raise QueryError(f"no such document {missing}", source="doc_id")

@@ -80,8 +80,8 @@ def process(loaded: Loaded, sink: Sink, options: ChunkingOptions,
             count: TokenCounter | None) -> IngestItem:
     """Chunk one loaded document and hand it to the sink (the store, or nothing on dry runs)."""
     if loaded.error is not None or loaded.document is None:
-        return failure(loaded.error.source or loaded.source if loaded.error else loaded.source,
-                       loaded.error or "nothing loaded")
+        source = (loaded.error.source if loaded.error else None) or loaded.source
+        return failure(source, loaded.error or "nothing loaded")
     doc = loaded.document
     try:
         chunks = chunk_document(doc, options, count)

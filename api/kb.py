@@ -178,7 +178,7 @@ class KnowledgeBase:
                            filters=self._checked(filters), per_doc=per_doc)
 
     def _checked(self, filters: SearchFilters | None) -> SearchFilters:
-        return check_filters(filters or SearchFilters(), self.documents())
+        return check_filters(filters or SearchFilters(), self.documents)
 
     def documents(self) -> list[DocRecord]:
         """Every stored document."""
