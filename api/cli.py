@@ -235,3 +235,7 @@ def remove(target: str) -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
     return cli.main(args=argv, prog_name="veille")
+
+
+# Registers `ask` and `digest` on the group above (kept in their own module for size).
+from api import cli_answers  # noqa: E402,F401

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from api.answering import Evidence, answer_language, check_question, collect, extractive, nothing_found, stream_text
 from api.filters import check_filters
+from api.generation import llm_stream
 from api.ingesting import IngestItem, IngestReport, Sink, Status, discovered, load_arxiv, load_files, process
+from api.llm import LLM, make_llm
+from api.models import Answer
 from api.settings import Settings
-from index.cache import EmbeddingCache
+from index.cache import EmbeddingCache, embed_passages
 from index.embedder import Embedder, load_embedder
 from index.indexer import index_document
 from index.models import DocRecord, EmbedderInfo, Hit, SearchFilters, SearchMode
@@ -19,7 +25,7 @@ from index.retrieval import search, search_many
 from index.store import QdrantStore, Store
 from ingest.arxiv_source import ArxivFetcher, ArxivStore
 from ingest.chunking import ChunkingOptions, TokenCounter
-from ingest.errors import VeilleError
+from ingest.errors import LLMError, QueryError, VeilleError
 from ingest.models import Chunk, Document
 from ingest.sources import Loaded
 
@@ -39,8 +45,9 @@ class KnowledgeBase:
     """
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 store: Store | None = None) -> None:
+                 store: Store | None = None, llm: LLM | None = None) -> None:
         self.settings = settings or Settings()
+        self._llm = llm
         self.arxiv_store = ArxivStore(self.settings.arxiv_dir)
         self._embedder = embedder
         self._store = store
@@ -75,6 +82,17 @@ class KnowledgeBase:
             self._store.open(EmbedderInfo(model=e.model_id, dim=e.dim, runtime=e.runtime))
             self._opened = True
         return self._store
+
+    @property
+    def llm(self) -> LLM | None:
+        """The configured language model, or None (extractive answers)."""
+        if self._llm is None:
+            self._llm = make_llm(self.settings.llm)
+        return self._llm
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Passage embeddings through the cache (sentences for answers and digests)."""
+        return embed_passages(self.embedder, texts, self.cache, self.settings.embedding_batch_size)
 
     @property
     def cache(self) -> EmbeddingCache:
@@ -176,6 +194,59 @@ class KnowledgeBase:
         """Batch search (queries embedded together)."""
         return search_many(queries, embedder=self.embedder, store=self.store, k=k, mode=mode,
                            filters=self._checked(filters), per_doc=per_doc)
+
+    def ask(self, question: str, k: int = 8, lang: str | None = None, filters: SearchFilters | None = None,
+            use_llm: bool = True) -> Answer:
+        """Answer a question from the archive, every sourced sentence cited ([n] → verbatim quote + page).
+
+        Extractive without an LLM; with one (VEILLE_LLM__*), generated then checked, falling back to
+        the extractive answer when the model fails or nothing it wrote is supported.
+        """
+        final: Answer | None = None
+        for event in self.ask_stream(question, k=k, lang=lang, filters=filters, use_llm=use_llm):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None  # ask_stream always ends with an Answer
+        return final
+
+    def ask_stream(self, question: str, k: int = 8, lang: str | None = None,
+                   filters: SearchFilters | None = None, use_llm: bool = True) -> Iterator[str | Answer]:
+        """Like ask(), but yields text pieces as they are produced and the checked Answer last.
+
+        The Answer is authoritative: streamed pieces of a reply that then fails its checks are
+        superseded by it."""
+        text = check_question(question)
+        answer_lang = answer_language(text, lang)
+        if not 1 <= k <= 50:
+            raise QueryError(f"k must be between 1 and 50 for an answer, got {k}", source="k")
+        ev, hits = collect(text, embedder=self.embedder, store=self.store, embed=self.embed_texts, k=k,
+                           filters=self._checked(filters), floor=self.settings.ask_min_similarity)
+        llm = self.llm if use_llm else None
+        if not ev.relevant:
+            answer = nothing_found(text, answer_lang, ev.timings)
+        elif llm is None:
+            answer = extractive(text, answer_lang, ev)
+        else:
+            # pieces already streamed may belong to a reply that fails its checks: the Answer is authoritative
+            yield (yield from self._generated(text, answer_lang, hits[:k], llm, ev))
+            return
+        yield from stream_text(answer)
+        yield answer
+
+    def _generated(self, text: str, lang: str, hits: list[Hit], llm: LLM,
+                   ev: Evidence) -> Generator[str | Answer, None, Answer]:
+        """Stream the model's reply; on failure, the extractive answer with the reason as a warning."""
+        try:
+            for event in llm_stream(text, lang, hits, llm, self.embed_texts):
+                if isinstance(event, Answer):
+                    event.timings = {**ev.timings, **event.timings}
+                    return event
+                yield event
+        except LLMError as exc:
+            fallback = extractive(text, lang, ev)
+            fallback.warnings.append(f"{exc}; extractive answer given instead")
+            return fallback
+        raise LLMError("the reply stream ended without an answer", source=llm.name)
 
     def _checked(self, filters: SearchFilters | None) -> SearchFilters:
         return check_filters(filters or SearchFilters(), self.documents)

@@ -16,7 +16,9 @@ class LLMSettings(BaseModel):
     base_url: str | None = None
     model: str | None = None
     api_key: str | None = None
-    timeout: float = Field(default=60.0, gt=0)
+    timeout: float = Field(default=60.0, gt=0, description="Seconds before a request is abandoned.")
+    retries: int = Field(default=1, ge=0, description="Retries on connection errors and 5xx replies.")
+    context_window: int = Field(default=8192, ge=1024, description="Tokens the model accepts.")
 
 
 class Settings(BaseSettings):
@@ -39,6 +41,10 @@ class Settings(BaseSettings):
     arxiv_delay_seconds: float = Field(default=3.0, ge=0)
     arxiv_timeout: float = Field(default=20.0, gt=0)
     arxiv_retries: int = Field(default=3, ge=0)
+    ask_min_similarity: float = Field(
+        default=0.83, ge=0, le=1,
+        description="Cosine to the closest passage under which `ask` says it found nothing. With e5-small, "
+                    "questions the corpus answers score 0.845+ and unrelated ones ≤ 0.815.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api_token: str | None = None
 

@@ -114,6 +114,12 @@ class MemoryStore:
         return sorted((p.payload for p in self.points.values() if p.payload["doc_id"] == doc_id),
                       key=lambda p: p["position"])
 
+    def chunk_vectors(self, doc_id: str) -> list[tuple[dict[str, Any], list[float]]]:
+        """Payloads and dense vectors in position order."""
+        pts = sorted((p for p in self.points.values() if p.payload["doc_id"] == doc_id),
+                     key=lambda p: p.payload["position"])
+        return [(p.payload, list(p.dense)) for p in pts]
+
     def count(self) -> int:
         """Number of points."""
         return len(self.points)

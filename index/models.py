@@ -66,6 +66,16 @@ class Hit(BaseModel):
     section: list[str] = Field(default_factory=list)
     text: str
     position: int = 0
+    page_breaks: list[tuple[int, int]] = Field(default_factory=list, exclude=True,
+                                               description="(offset, page) where each page of the text begins.")
+
+    def page_at(self, offset: int) -> int | None:
+        """The page a character of the text sits on (the chunk's first page when unknown)."""
+        page = self.page_start
+        for start, number in self.page_breaks:
+            if start <= offset:
+                page = number
+        return page
 
 
 class Point(BaseModel):

@@ -37,7 +37,8 @@ def _hit(rank: int, score: float, p: dict[str, Any]) -> Hit:
     return Hit(rank=rank, score=score, doc_id=p["doc_id"], chunk_id=p["chunk_id"], title=p.get("title", ""),
                source=p.get("source", ""), arxiv_id=p.get("arxiv_id"), lang=p.get("lang", "und"),
                page_start=p.get("page_start"), page_end=p.get("page_end"), section=p.get("section") or [],
-               text=p.get("text", ""), position=p.get("position", 0))
+               text=p.get("text", ""), position=p.get("position", 0),
+               page_breaks=[tuple(b) for b in p.get("page_breaks") or []])
 
 
 def keyword_weight(query_lang: str, passage_langs: list[str]) -> float:

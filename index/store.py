@@ -50,6 +50,9 @@ class Store(Protocol):
     def chunk_payloads(self, doc_id: str) -> list[dict[str, Any]]:
         """A document's chunk payloads in position order."""
 
+    def chunk_vectors(self, doc_id: str) -> list[tuple[dict[str, Any], list[float]]]:
+        """A document's chunks in position order, each with its dense vector."""
+
     def count(self) -> int:
         """Number of chunk points."""
 
@@ -188,16 +191,25 @@ class QdrantStore:
 
     def chunk_payloads(self, doc_id: str) -> list[dict[str, Any]]:
         """A document's chunk payloads in position order."""
+        return [payload for payload, _ in self._doc_points(doc_id, with_vectors=False)]
+
+    def chunk_vectors(self, doc_id: str) -> list[tuple[dict[str, Any], list[float]]]:
+        """A document's chunks in position order, each with its stored dense vector."""
+        return self._doc_points(doc_id, with_vectors=True)
+
+    def _doc_points(self, doc_id: str, with_vectors: bool) -> list[tuple[dict[str, Any], list[float]]]:
         flt = models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))])
-        out: list[dict[str, Any]] = []
+        out: list[tuple[dict[str, Any], list[float]]] = []
         offset = None
         while True:
-            batch, offset = self.client.scroll(self.chunks_name, scroll_filter=flt, limit=256,
-                                               offset=offset, with_payload=True)
-            out.extend(p.payload for p in batch if p.payload)
+            batch, offset = self.client.scroll(self.chunks_name, scroll_filter=flt, limit=256, offset=offset,
+                                               with_payload=True, with_vectors=["dense"] if with_vectors else False)
+            for p in batch:
+                vec = p.vector.get("dense") if isinstance(p.vector, dict) else None
+                out.append((p.payload or {}, list(vec or [])))  # type: ignore[arg-type]
             if offset is None:
                 break
-        return sorted(out, key=lambda p: p.get("position", 0))
+        return sorted(out, key=lambda item: item[0].get("position", 0))
 
     def export_points(self, batch: int = 256) -> Iterator[Point]:
         """Every chunk point with its vectors (for copying a store without re-embedding)."""

@@ -158,6 +158,20 @@ def _join(units: list[_Unit]) -> str:
     return "".join((u.sep if i else "") + u.text for i, u in enumerate(units)).strip()
 
 
+def _page_breaks(units: list[_Unit]) -> list[tuple[int, int]]:
+    """(offset in the joined text, page) wherever the page changes, so a quote can name its page."""
+    raw = "".join((u.sep if i else "") + u.text for i, u in enumerate(units))
+    lead = len(raw) - len(raw.lstrip())
+    breaks: list[tuple[int, int]] = []
+    pos = 0
+    for i, u in enumerate(units):
+        pos += len(u.sep) if i else 0
+        if u.block.page is not None and (not breaks or breaks[-1][1] != u.block.page):
+            breaks.append((max(pos - lead, 0), u.block.page))
+        pos += len(u.text)
+    return breaks
+
+
 def _merge_tiny(groups: list[list[_Unit]], opts: ChunkingOptions) -> list[list[_Unit]]:
     """Fold chunks with almost no text into a neighbour so fragments never stand alone."""
     out: list[list[_Unit]] = []
@@ -181,7 +195,7 @@ def _chunk(doc: Document, position: int, group: list[_Unit]) -> Chunk:
         text=text, lang=doc.lang if lang == UNDETERMINED else lang,
         page_start=min(pages) if pages else None, page_end=max(pages) if pages else None,
         section=list(body.block.section), references=body.block.references, text_hash=digest,
-        tokens=sum(u.tokens for u in group),
+        tokens=sum(u.tokens for u in group), page_breaks=_page_breaks(group),
     )
 
 

@@ -51,3 +51,11 @@ class QueryError(VeilleError):
 
 class ConfigError(VeilleError):
     """Settings are inconsistent or incomplete."""
+
+
+class NotFoundError(QueryError):
+    """Nothing in the knowledge base matches (a digest topic, a document id)."""
+
+
+class LLMError(VeilleError):
+    """The language model server failed, timed out or returned something unusable."""

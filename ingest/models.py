@@ -84,3 +84,5 @@ class Chunk(BaseModel):
     references: bool = Field(default=False, description="True if the chunk is bibliography.")
     text_hash: str = Field(description="sha256 of the text: the embedding cache key.")
     tokens: int = Field(description="Token count by the chunker's counter.")
+    page_breaks: list[tuple[int, int]] = Field(
+        default_factory=list, description="(character offset, page) where each page of the chunk begins.")
