@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import click
 
 from api.cli import EXIT_ERROR, _with_kb, cli
-from api.models import Answer, Digest
+from api.models import Answer
 from index.models import SearchFilters
 
 _SPAN = re.compile(r"^(\d+)\s*([hdwm])$")

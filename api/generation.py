@@ -61,11 +61,20 @@ def assemble(question: str, lang: str, checked: Checked, llm_name: str) -> Answe
                 numbers[key] = len(numbers) + 1
                 cites.append(citation(numbers[key], cand, 1.0))
             marks.append(f"[{numbers[key]}]")
-        parts.append(f"{text} {''.join(marks)}".strip())
+        parts.append(_marked(text, "".join(marks)))
     if not cites:
         raise LLMError("no generated sentence is supported by the passages", source=llm_name)
     return Answer(question=question, answer=" ".join(parts), lang=lang, mode="llm", found=True,
                   citations=cites, warnings=checked.warnings, dropped=checked.dropped)
+
+
+def _marked(text: str, marks: str) -> str:
+    """'… contexte.' + '[1]' → '… contexte [1].' (the marker sits inside the sentence it supports)."""
+    if not marks:
+        return text
+    if text[-1:] in ".!?。":
+        return f"{text[:-1].rstrip()} {marks}{text[-1]}"
+    return f"{text} {marks}"
 
 
 def finish(question: str, lang: str, reply: str, passages: Passages, embed: Embed, llm_name: str) -> Answer:
@@ -93,4 +102,6 @@ def llm_stream(question: str, lang: str, hits: list[Hit], llm: LLM, embed: Embed
     for delta in llm.stream(*prompt(question, lang, hits)):
         pieces.append(delta)
         yield delta
+    if not "".join(pieces).strip():
+        raise LLMError("language model returned an empty or unreadable reply", source=llm.name)
     yield finish(question, lang, "".join(pieces), Passages(hits, embed), embed, llm.name)

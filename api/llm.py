@@ -74,7 +74,9 @@ def make_llm(cfg: LLMSettings) -> LLM | None:
     if cfg.provider == "ollama":
         from llama_index.llms.ollama import Ollama
         base = cfg.base_url or "http://localhost:11434"
-        return LlamaIndexLLM(Ollama(model=cfg.model, base_url=base, request_timeout=cfg.timeout),
+        # context_window given so the client does not ask the server for it (one request saved)
+        return LlamaIndexLLM(Ollama(model=cfg.model, base_url=base, request_timeout=cfg.timeout,
+                                    context_window=cfg.context_window),
                              name=f"ollama:{cfg.model}@{base}")
     if not cfg.base_url:
         raise ConfigError("VEILLE_LLM__BASE_URL is required for an OpenAI-compatible server", source="llm.base_url")

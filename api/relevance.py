@@ -22,9 +22,9 @@ _DIGIT = re.compile(r"\d")
 _MEASURE = re.compile(r"(?<![\w./:-])\d[\d,.]*(?:\s?(?:%|×|x|[KMBT]|개|배|점|억|만))?(?![\w/-])|"
                       r"(?<![\w./:-])\d[\d,.]*(?:%|×|[KMBT]|개|배)")
 _QUANTITY = re.compile(
-    r"\b(how (many|much|large|big|long|fast|high|low)|what (score|ratio|percentage|accuracy|number|size|rate|"
-    r"compression|speed-?up|cost)|which (score|ratio)|combien|quel(le)?s? (score|taux|précision|ratio|nombre|"
-    r"taille|coût|pourcentage|compression|gain))\b|몇|얼마|비율|점수|정확도|크기", re.IGNORECASE)
+    r"\b(how (many|much|large|big|long|fast|high|low)|(what|which) ([\w-]+ ){0,2}(score|ratio|percentage|accuracy|"
+    r"number|size|rate|compression|speed-?up|cost|precision)|combien|quel(le)?s? ([\w-]+ ){0,2}(score|taux|précision|"
+    r"ratio|nombre|taille|coût|pourcentage|compression|gain))\b|몇|얼마|비율|점수|정확도|크기", re.IGNORECASE)
 _WEAK_CAPS = frozenset("what which who how when where why the a an in on of for is are does do did "
                        "quel quelle quels quelles que qui comment combien selon dans le la les un une "
                        "des du de est sont".split())

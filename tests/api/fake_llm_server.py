@@ -56,6 +56,11 @@ def _ollama_lines(pieces: list[str]) -> Iterator[bytes]:
                        "done_reason": "stop"}) + "\n").encode()
 
 
+def _ollama_whole(text: str) -> bytes:
+    return json.dumps({"model": "fake", "created_at": "2026-01-01T00:00:00Z", "done": True, "done_reason": "stop",
+                       "message": {"role": "assistant", "content": text}}).encode()
+
+
 class FakeLLMServer:
     """Start with `with FakeLLMServer() as server:`; `server.url` is the OpenAI base URL (…/v1)."""
 
@@ -102,7 +107,7 @@ class FakeLLMServer:
         h.send_header("Content-Type", "text/event-stream" if stream and not ollama else "application/json")
         h.end_headers()
         if ollama:
-            parts = _ollama_lines(pieces if stream else ["".join(pieces)])
+            parts = _ollama_lines(pieces) if stream else iter([_ollama_whole("".join(pieces))])
         else:
             parts = _openai_stream(pieces) if stream else iter([_openai_whole("".join(pieces))])
         for part in parts:

@@ -43,3 +43,27 @@ def test_gold_source_in_top_five_in_every_language(corpus_kb: KnowledgeBase) -> 
     assert all(r is not None for r in ranks.values()), ranks
     by_lang = {q["lang"] for q in qs if ranks[q["id"]] == 1}
     assert by_lang == {"en", "fr", "ko"}
+
+
+def test_ask_cites_the_gold_source_and_states_the_fact(corpus_kb: KnowledgeBase) -> None:
+    misses = {}
+    for q in _questions():
+        a = corpus_kb.ask(q["question"])
+        cited = any(c.arxiv_id in q["gold_sources"] or Path(c.source).name in q["gold_sources"]
+                    for c in a.citations)
+        stated = all(fact in a.answer for fact in q["answer_contains"])
+        if not (a.found and cited and stated):
+            misses[q["id"]] = a.answer[:200]
+        assert a.lang == q["lang"]
+        for c in a.citations:
+            stored = {p["chunk_id"]: p["text"] for p in corpus_kb.chunks(c.doc_id)}[c.chunk_id]
+            assert stored[c.start:c.start + len(c.quote)] == c.quote
+    # d15's gold passage is not retrieved at all with e5-small (see test above and BENCHMARKS.md).
+    assert set(misses) <= {"d15"}, misses
+
+
+def test_ask_refuses_what_the_corpus_does_not_cover(corpus_kb: KnowledgeBase) -> None:
+    for question in ("What is a good recipe for apple pie?", "Quelle est la capitale de l'Australie ?",
+                     "축구 월드컵 우승 국가는?"):
+        a = corpus_kb.ask(question)
+        assert not a.found and not a.citations, (question, a.answer)
