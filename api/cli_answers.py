@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 
 from api.cli import EXIT_ERROR, _with_kb, cli
-from api.models import Answer
+from api.models import Answer, Digest
 from index.models import SearchFilters
 
 _SPAN = re.compile(r"^(\d+)\s*([hdwm])$")
@@ -69,3 +70,30 @@ def ask(question: str, k: int, lang: str | None, doc_ids: tuple[str, ...], kind:
         _print_answer(answer)
     if not answer.found:
         raise SystemExit(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("topic", required=False)
+@click.option("--since", help="Only documents ingested since: 7d, 24h, 2w, 3m or a date.")
+@click.option("--until", help="Only documents ingested until (a date, or 7d for 'a week ago').")
+@click.option("--lang", type=click.Choice(["fr", "en", "ko"]), default="fr", show_default=True,
+              help="Language of headings and connective text.")
+@click.option("--max-docs", type=int, default=8, show_default=True, help="Documents in the digest at most.")
+@click.option("--kind", multiple=True, help="Only this source type: paper, note, record.")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+def digest(topic: str | None, since: str | None, until: str | None, lang: str, max_docs: int,
+           kind: tuple[str, ...], fmt: str, output: Path | None) -> None:
+    """A cited Markdown brief: veille digest "KV cache compression" --lang fr (no topic: recent, by theme)."""
+    start, end = parse_since(since), parse_since(until)
+    result: Digest = _with_kb(lambda kb: kb.digest(topic, since=start, until=end, lang=lang, max_docs=max_docs,
+                                                   kinds=list(kind) or None))
+    text = result.markdown if fmt == "md" else result.model_dump_json(indent=1)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"digest written to {output} ({result.selected} documents, {len(result.citations)} citations)",
+                   err=True)
+    else:
+        click.echo(text)
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)

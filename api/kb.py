@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from api.answering import Evidence, answer_language, check_question, collect, extractive, nothing_found, stream_text
+from api.digesting import make_digest
 from api.filters import check_filters
 from api.generation import llm_stream
 from api.ingesting import IngestItem, IngestReport, Sink, Status, discovered, load_arxiv, load_files, process
 from api.llm import LLM, make_llm
-from api.models import Answer
+from api.models import Answer, Digest
 from api.settings import Settings
 from index.cache import EmbeddingCache, embed_passages
 from index.embedder import Embedder, load_embedder
@@ -247,6 +249,14 @@ class KnowledgeBase:
             fallback.warnings.append(f"{exc}; extractive answer given instead")
             return fallback
         raise LLMError("the reply stream ended without an answer", source=llm.name)
+
+    def digest(self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
+               lang: str = "fr", max_docs: int = 8, kinds: list[str] | None = None) -> Digest:
+        """A Markdown brief on a topic (or on what was ingested in the window, by theme), every claim cited."""
+        return make_digest(topic=topic, since=since, until=until, lang=lang, max_docs=max_docs, kinds=kinds,
+                           records=self.documents(), chunk_vectors=self.store.chunk_vectors,
+                           embed_query=lambda text: self.embedder.embed_queries([text])[0],
+                           embed=self.embed_texts, floor=self.settings.ask_min_similarity, llm=self.llm)
 
     def _checked(self, filters: SearchFilters | None) -> SearchFilters:
         return check_filters(filters or SearchFilters(), self.documents)

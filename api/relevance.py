@@ -88,11 +88,11 @@ def evidence_score(q: Question, sentence: str, context: str, lang: str, rank: in
     """Everything but meaning: shared terms, names and numbers, a figure for a quantity question, hit rank."""
     terms, salient = lexical(q, sentence, context, lang)
     quantity = W_QUANTITY if q.quantitative and _MEASURE.search(sentence) else 0.0
-    heading = W_HEADING if _heading(sentence) else 0.0
+    heading = W_HEADING if is_heading(sentence) else 0.0
     return W_TERMS * terms + W_SALIENT * salient + quantity + W_PRIOR / rank - heading
 
 
-def _heading(sentence: str) -> bool:
+def is_heading(sentence: str) -> bool:
     """Short and without a closing mark: a title or a label rather than a statement."""
     return len(sentence.split()) <= 12 and not _END.search(sentence.strip())
 

@@ -67,3 +67,14 @@ def test_ask_refuses_what_the_corpus_does_not_cover(corpus_kb: KnowledgeBase) ->
                      "축구 월드컵 우승 국가는?"):
         a = corpus_kb.ask(question)
         assert not a.found and not a.citations, (question, a.answer)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ko"])
+def test_kv_cache_digest_brings_out_the_notes_and_papers(corpus_kb: KnowledgeBase, lang: str) -> None:
+    d = corpus_kb.digest("KV cache compression", lang=lang)
+    names = {Path(e.link).name for e in d.documents}
+    assert {"tech-digest-2025-06-06.md", "q-filters-compression-cache-kv.txt"} <= names
+    assert any(e.kind == "paper" for e in d.documents)
+    cited_docs = {c.doc_id for c in d.citations}
+    assert {e.doc_id for e in d.documents} <= cited_docs
+    assert "8×" in d.markdown or "91%" in d.markdown  # the figures of the two notes are quoted
