@@ -97,3 +97,14 @@ def digest(topic: str | None, since: str | None, until: str | None, lang: str, m
         click.echo(text)
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Start the HTTP API (OpenAPI at /docs); the model is loaded once and the store held by the server."""
+    import uvicorn
+
+    from api.server import create_app
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
