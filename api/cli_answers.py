@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from api.cli import EXIT_ERROR, _with_kb, cli
+from api.kb import KnowledgeBase
 from api.models import Answer, Digest
 from index.models import SearchFilters
 
@@ -108,3 +109,24 @@ def serve(host: str, port: int) -> None:
 
     from api.server import create_app
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@cli.command()
+@click.option("--to", "url", help="Qdrant server URL to copy the knowledge base into.")
+@click.option("--to-path", type=click.Path(file_okay=False, path_type=Path), help="Or a local store folder.")
+@click.option("--api-key", envvar="VEILLE_MIGRATE_API_KEY", help="API key of the target server.")
+def migrate(url: str | None, to_path: Path | None, api_key: str | None) -> None:
+    """Copy this knowledge base into a Qdrant server (vectors included, nothing re-embedded)."""
+    from index.store import QdrantStore
+    if bool(url) == bool(to_path):
+        raise click.UsageError("give --to URL or --to-path DIR (one of them)")
+
+    def run(kb: KnowledgeBase) -> tuple[int, int]:
+        target = QdrantStore(url=url, path=to_path, api_key=api_key, collection=kb.settings.collection)
+        try:
+            return kb.migrate(target), len(kb.documents())
+        finally:
+            target.close()
+
+    points, docs = _with_kb(run)
+    click.echo(f"copied {points} chunks and {docs} documents to {url or to_path}")

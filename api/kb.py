@@ -27,7 +27,7 @@ from index.retrieval import search, search_many
 from index.store import QdrantStore, Store
 from ingest.arxiv_source import ArxivFetcher, ArxivStore
 from ingest.chunking import ChunkingOptions, TokenCounter
-from ingest.errors import LLMError, QueryError, VeilleError
+from ingest.errors import LLMError, QueryError, StoreError, VeilleError
 from ingest.models import Chunk, Document
 from ingest.sources import Loaded
 
@@ -257,6 +257,29 @@ class KnowledgeBase:
                            records=self.documents(), chunk_vectors=self.store.chunk_vectors,
                            embed_query=lambda text: self.embedder.embed_queries([text])[0],
                            embed=self.embed_texts, floor=self.settings.ask_min_similarity, llm=self.llm)
+
+    def migrate(self, target: Store, batch: int = 256, progress: Callable[[int], None] | None = None) -> int:
+        """Copy every chunk (with its vectors: nothing is re-embedded) and document record into `target`.
+
+        Points go before records, so an interrupted copy is completed by running it again."""
+        info = self.store.stored_info()
+        if info is None:
+            raise StoreError("nothing to migrate: the store is empty", source=str(self.settings.home))
+        target.open(info)
+        copied, pending = 0, []
+        for point in self.store.export_points(batch):
+            pending.append(point)
+            if len(pending) >= batch:
+                target.upsert(pending)
+                copied, pending = copied + len(pending), []
+                if progress:
+                    progress(copied)
+        if pending:
+            target.upsert(pending)
+            copied += len(pending)
+        for record in self.store.docs():
+            target.put_doc(record)
+        return copied
 
     def _checked(self, filters: SearchFilters | None) -> SearchFilters:
         return check_filters(filters or SearchFilters(), self.documents)

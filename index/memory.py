@@ -6,7 +6,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -119,6 +119,10 @@ class MemoryStore:
         pts = sorted((p for p in self.points.values() if p.payload["doc_id"] == doc_id),
                      key=lambda p: p.payload["position"])
         return [(p.payload, list(p.dense)) for p in pts]
+
+    def export_points(self, batch: int = 256) -> Iterator[Point]:
+        """Every point, vectors included."""
+        yield from list(self.points.values())
 
     def count(self) -> int:
         """Number of points."""

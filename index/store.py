@@ -53,6 +53,10 @@ class Store(Protocol):
     def chunk_vectors(self, doc_id: str) -> list[tuple[dict[str, Any], list[float]]]:
         """A document's chunks in position order, each with its dense vector."""
 
+    def export_points(self, batch: int = 256) -> Iterator[Point]:
+        """Every chunk point with its vectors (copying a store without re-embedding)."""
+        ...
+
     def count(self) -> int:
         """Number of chunk points."""
 

@@ -10,3 +10,7 @@ python -m pip install -q --upgrade pip
 # several GB of CUDA packages.
 python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
 python -m pip install -q -e ".[dev]"
+# docker-compose (Debian package) validates docker-compose.yml in the tests; no engine is needed.
+if ! command -v docker-compose >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get install -y -q docker-compose >/dev/null 2>&1 || echo "note: docker-compose not installed; its test is skipped" >&2
+fi
