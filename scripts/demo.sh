@@ -10,3 +10,5 @@ veille ingest samples/
 veille docs
 veille search "Quelle mémoire le cache KV occupe-t-il ?" -k 3
 veille search "KV 캐시 압축" -k 3 --lang en
+veille ask "Combien de bits utilise la quantification du cache KV ?"
+veille digest "KV cache compression" --lang en -o "$VEILLE_HOME/digest-kv-cache.md"
