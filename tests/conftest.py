@@ -54,3 +54,12 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBas
     assert report.documents == 17 and not report.failed, report.failed
     yield kb
     kb.close()
+
+
+def open_samples_kb(root: Path, **overrides: object) -> KnowledgeBase:
+    """A knowledge base under `root` holding a copy of samples/ (default embedder, shared cache)."""
+    import shutil
+    shutil.copytree(SAMPLES, root / "samples")
+    kb = KnowledgeBase(make_settings(root / "home", **overrides))
+    assert kb.ingest([root / "samples"]).ok
+    return kb

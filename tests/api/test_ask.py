@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -11,15 +10,12 @@ from api.kb import KnowledgeBase
 from api.models import Answer
 from index.models import SearchFilters
 from ingest.errors import QueryError
-from tests.conftest import SAMPLES, make_settings
+from tests.conftest import open_samples_kb
 
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
-    root = tmp_path_factory.mktemp("ask")
-    shutil.copytree(SAMPLES, root / "samples")
-    with KnowledgeBase(make_settings(root / "home")) as kb:
-        assert kb.ingest([root / "samples"]).ok
+    with open_samples_kb(tmp_path_factory.mktemp("ask")) as kb:
         yield kb
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,15 +17,12 @@ from api.models import Digest
 from api.settings import LLMSettings
 from ingest.errors import NotFoundError, QueryError
 from tests.api.fake_llm_server import FakeLLMServer, Reply
-from tests.conftest import SAMPLES, make_settings
+from tests.conftest import open_samples_kb
 
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
-    root = tmp_path_factory.mktemp("digest")
-    shutil.copytree(SAMPLES, root / "samples")
-    with KnowledgeBase(make_settings(root / "home")) as kb:
-        assert kb.ingest([root / "samples"]).ok
+    with open_samples_kb(tmp_path_factory.mktemp("digest")) as kb:
         yield kb
 
 
