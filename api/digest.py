@@ -22,10 +22,10 @@ from ingest.errors import NotFoundError
 
 Embed = Callable[[list[str]], np.ndarray]
 ChunkVectors = Callable[[str], list[tuple[dict, list[float]]]]
+Nearest = Callable[[np.ndarray, list[str] | None], set[str]]  # topic vector, doc ids → ids of close docs
 CHUNKS_PER_DOC = 3  # best chunks of a document whose sentences compete for the digest
 TOPIC_MARGIN = 0.04  # documents this far below the best match still belong to the topic
 EARLY_BONUS = 0.02
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|×|x\b|[KMBT]\b)|\b\d+(?:[.,]\d+)?\b")
 _TECH = re.compile(r"[A-Z][A-Za-z]*[-.]?\d|[A-Z]{2,}|\d")
 
 

@@ -7,7 +7,18 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from api.digest import ChunkVectors, DocView, Embed, Numbering, entry, in_window, load_sentences, select_for_topic, view
+from api.digest import (
+    ChunkVectors,
+    DocView,
+    Embed,
+    Nearest,
+    Numbering,
+    entry,
+    in_window,
+    load_sentences,
+    select_for_topic,
+    view,
+)
 from api.digest_render import render
 from api.digest_themes import insights, themes
 from api.generation import LANG_NAMES
@@ -48,8 +59,20 @@ def _entries(selected: list[DocView], q_vec: np.ndarray | None, numbering: Numbe
     return [entry(v, _focus(v, q_vec), numbering, theme_of.get(v.record.doc_id)) for v in views], groups
 
 
+def _candidates(window: list[DocRecord], records: list[DocRecord], q_vec: np.ndarray | None, max_docs: int,
+                nearest: Nearest) -> list[DocRecord]:
+    """The documents worth loading vectors for: those with chunks near the topic, else the most recent.
+
+    Loading every document's chunk vectors would make a digest cost grow with the whole archive."""
+    if q_vec is None:
+        return sorted(window, key=lambda r: r.ingested_at, reverse=True)[:max_docs]
+    restrict = [r.doc_id for r in window] if len(window) < len(records) else None
+    near = nearest(q_vec, restrict)
+    return [r for r in window if r.doc_id in near]
+
+
 def make_digest(*, topic: str | None, since: datetime | None, until: datetime | None, lang: str, max_docs: int,
-                kinds: list[str] | None, records: list[DocRecord], chunk_vectors: ChunkVectors,
+                kinds: list[str] | None, records: list[DocRecord], chunk_vectors: ChunkVectors, nearest: Nearest,
                 embed_query: Callable[[str], np.ndarray], embed: Embed, floor: float, llm: LLM | None) -> Digest:
     """Build a digest on `topic` (or of everything ingested in the window, grouped by theme)."""
     if lang not in ANSWER_LANGS:
@@ -60,8 +83,9 @@ def make_digest(*, topic: str | None, since: datetime | None, until: datetime | 
     window = [r for r in in_window(records, since, until) if not kinds or r.kind in kinds]
     if not window:
         raise NotFoundError("no document was ingested in this period", source=f"{since or '…'} → {until or 'now'}")
-    views = [v for v in (view(r, chunk_vectors) for r in window) if v is not None]
     q_vec = embed_query(topic) if topic else None
+    loaded = (view(r, chunk_vectors) for r in _candidates(window, records, q_vec, max_docs, nearest))
+    views = [v for v in loaded if v is not None]
     selected = _select(views, q_vec, floor, max_docs)
     for v in selected:
         load_sentences(v, _focus(v, q_vec), embed)

@@ -32,6 +32,7 @@ from ingest.models import Chunk, Document
 from ingest.sources import Loaded
 
 Progress = Callable[[IngestItem], None]
+DIGEST_PROBE = 200  # chunks looked at to find the documents a digest topic is about
 _UNCHANGED_SKIPPABLE = {".pdf", ".md", ".markdown", ".txt", ".text", ".html", ".htm"}
 
 
@@ -255,8 +256,15 @@ class KnowledgeBase:
         """A Markdown brief on a topic (or on what was ingested in the window, by theme), every claim cited."""
         return make_digest(topic=topic, since=since, until=until, lang=lang, max_docs=max_docs, kinds=kinds,
                            records=self.documents(), chunk_vectors=self.store.chunk_vectors,
+                           nearest=lambda vec, ids: self._nearest_docs(vec, ids, kinds),
                            embed_query=lambda text: self.embedder.embed_queries([text])[0],
                            embed=self.embed_texts, floor=self.settings.ask_min_similarity, llm=self.llm)
+
+    def _nearest_docs(self, vec: np.ndarray, doc_ids: list[str] | None, kinds: list[str] | None) -> set[str]:
+        """Ids of the documents owning the chunks closest to `vec` (digest candidates)."""
+        rows = self.store.query(vec.tolist(), None, "dense", DIGEST_PROBE, SearchFilters(doc_id=doc_ids, kind=kinds),
+                                False)
+        return {payload["doc_id"] for _, payload in rows}
 
     def migrate(self, target: Store, batch: int = 256, progress: Callable[[int], None] | None = None) -> int:
         """Copy every chunk (with its vectors: nothing is re-embedded) and document record into `target`.
