@@ -13,6 +13,8 @@ from tqdm import tqdm
 
 from api.ingesting import IngestItem, IngestReport
 from api.kb import KnowledgeBase
+from api.remote import RemoteIngest, find_server
+from api.settings import Settings
 from index.models import Hit, SearchFilters, SearchMode
 from ingest.errors import VeilleError
 
@@ -37,7 +39,7 @@ def _with_kb(action: Callable[[KnowledgeBase], T]) -> T:
 
 def _progress() -> tuple[Callable[[IngestItem], None], Callable[[], None]]:
     """A per-document progress bar on stderr (silent when stderr is not a terminal)."""
-    bar = tqdm( unit="doc", file=sys.stderr, disable=None, dynamic_ncols=True)
+    bar = tqdm(unit="doc", file=sys.stderr, disable=None, dynamic_ncols=True)
 
     def step(item: IngestItem) -> None:
         bar.set_postfix_str(Path(item.source).name[:40], refresh=False)
@@ -100,25 +102,38 @@ def ingest(inputs: tuple[str, ...], query: str | None, category: str | None, day
       veille ingest arxiv 1706.03762 hep-th/9901001v1
       veille ingest arxiv --query "retrieval augmented generation" --max 20
       veille ingest arxiv --category cs.CL --days 3
+
+    While `veille serve` runs on this VEILLE_HOME (or VEILLE_SERVER_URL is set), the server holds
+    the store: files are uploaded to it and its ingest jobs followed to the end.
     """
+    try:
+        server = None if dry_run else find_server(Settings())
+    except VeilleError as exc:
+        _fail(exc)
+    if server:
+        click.echo(f"a Veille server holds this knowledge base: ingesting through {server}", err=True)
+        _ingest(RemoteIngest(server, Settings().api_token), inputs, query, category, days, max_results,
+                dry_run, as_json)
+        return
     with KnowledgeBase() as kb:
         _ingest(kb, inputs, query, category, days, max_results, dry_run, as_json)
 
 
-def _ingest(kb: KnowledgeBase, inputs: tuple[str, ...], query: str | None, category: str | None, days: int,
-            max_results: int, dry_run: bool, as_json: bool) -> None:
+def _ingest(target: KnowledgeBase | RemoteIngest, inputs: tuple[str, ...], query: str | None,
+            category: str | None, days: int, max_results: int, dry_run: bool, as_json: bool) -> None:
     arxiv_mode = bool(inputs) and inputs[0] == "arxiv"
     if not arxiv_mode and not inputs:
         raise click.UsageError("give files or folders, or `arxiv ID...` / `arxiv --query Q`")
     step, close = _progress()
+    dry: dict[str, Any] = {"dry_run": True} if dry_run else {}  # dry runs never go to a server (they need no store)
     try:
         if arxiv_mode:
             if not (inputs[1:] or query or category):
                 raise click.UsageError("`ingest arxiv` needs ids, --query or --category")
-            report = kb.ingest_arxiv(ids=list(inputs[1:]) or None, query=query, category=category,
-                                     days=days, max_results=max_results, dry_run=dry_run, progress=step)
+            report = target.ingest_arxiv(ids=list(inputs[1:]) or None, query=query, category=category,
+                                         days=days, max_results=max_results, progress=step, **dry)
         else:
-            report = kb.ingest([Path(p) for p in inputs], dry_run=dry_run, progress=step)
+            report = target.ingest([Path(p) for p in inputs], progress=step, **dry)
     except VeilleError as exc:
         close()
         _fail(exc)

@@ -107,8 +107,11 @@ def serve(host: str, port: int) -> None:
     """Start the HTTP API (OpenAPI at /docs); the model is loaded once and the store held by the server."""
     import uvicorn
 
+    from api.remote import advertise, local_url
     from api.server import create_app
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    app = create_app()
+    with advertise(app.state.settings.home, local_url(host, port), app.state.instance):
+        uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @cli.command()

@@ -3,7 +3,7 @@ with a report that names every failure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -103,10 +103,11 @@ def discovered(paths: Iterable[Path]) -> tuple[Discovery, list[IngestItem]]:
     return found, items
 
 
-def load_files(files: Iterable[Path], meta_lookup: MetaLookup | None) -> Iterator[Loaded]:
-    """Every document in the files, in order, errors included."""
+def load_files(files: Iterable[Path], meta_lookup: MetaLookup | None,
+               origins: Mapping[str, str] | None = None) -> Iterator[Loaded]:
+    """Every document in the files, in order, errors included; `origins` maps copies to real names."""
     for path in files:
-        yield from load_file(path, meta_lookup)
+        yield from load_file(path, meta_lookup, (origins or {}).get(str(path)))
 
 
 def load_arxiv(fetcher: ArxivFetcher, *, ids: list[str] | None = None, query: str | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -149,16 +149,18 @@ class KnowledgeBase:
                                   batch_size=self.settings.embedding_batch_size)
         return sink
 
-    def _skip_unchanged(self, files: list[Path], report: IngestReport,
-                        progress: Progress | None) -> list[Path]:
+    def _skip_unchanged(self, files: list[Path], report: IngestReport, progress: Progress | None,
+                        origins: Mapping[str, str]) -> list[Path]:
         """Files whose bytes match what is stored need no parsing at all."""
         by_source = {r.source: r for r in self.store.docs()}
         todo = []
         for path in files:
-            record = by_source.get(str(path.resolve()))
+            origin = origins.get(str(path))
+            record = by_source.get(origin or str(path.resolve()))
             if record and path.suffix.lower() in _UNCHANGED_SKIPPABLE and record.content_hash == _file_hash(path):
-                item = IngestItem(source=str(path), status="unchanged", doc_id=record.doc_id, title=record.title,
-                                  kind=record.kind, lang=record.lang, pages=record.pages, chunks=record.chunks)
+                item = IngestItem(source=origin or str(path), status="unchanged", doc_id=record.doc_id,
+                                  title=record.title, kind=record.kind, lang=record.lang, pages=record.pages,
+                                  chunks=record.chunks)
                 report.items.append(item)
                 if progress:
                     progress(item)
@@ -166,14 +168,19 @@ class KnowledgeBase:
                 todo.append(path)
         return todo
 
-    def ingest(self, paths: Iterable[Path | str], *, dry_run: bool = False,
-               progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders (PDF, notes, JSONL). Failures are reported, never raised."""
+    def ingest(self, paths: Iterable[Path | str], *, dry_run: bool = False, progress: Progress | None = None,
+               origins: Mapping[str, str] | None = None) -> IngestReport:
+        """Ingest files and folders (PDF, notes, JSONL). Failures are reported, never raised.
+
+        `origins` maps a file that is a copy (an upload) to the name it has on its owner's machine,
+        so that it is stored, and later recognised, under that name.
+        """
+        origins = origins or {}
         found, items = discovered(Path(p) for p in paths)
         report = IngestReport(items=items)
-        files = found.files if dry_run else self._skip_unchanged(found.files, report, progress)
+        files = found.files if dry_run else self._skip_unchanged(found.files, report, progress, origins)
         sink = _dry_sink if dry_run else self._store_sink()
-        return self._run(load_files(files, self.arxiv_store.get), sink, report, progress)
+        return self._run(load_files(files, self.arxiv_store.get, origins), sink, report, progress)
 
     def ingest_arxiv(self, *, ids: list[str] | None = None, query: str | None = None,
                      category: str | None = None, days: int = 1, max_results: int = 50,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -12,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -69,7 +70,7 @@ class ArxivRequest(BaseModel):
     query: str | None = None
     category: str | None = None
     days: int = Field(default=1, ge=1, le=365)
-    max_results: int = Field(default=50, ge=1, le=500)
+    max_results: int = Field(default=50, ge=1, le=2000)
 
 
 def _error(status: int, kind: str, message: str, source: str | None = None) -> JSONResponse:
@@ -109,6 +110,8 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     app = FastAPI(title="Veille", version="0.1.0", lifespan=lifespan,
                   description="Multilingual knowledge base for AI research: search, ask, digest, ingest.")
     app.state.service = service
+    app.state.settings = settings
+    app.state.instance = uuid.uuid4().hex  # lets a client tell this server from a stale advertisement
     _handlers(app)
 
     def auth(authorization: Annotated[str | None, Header()] = None) -> None:
@@ -116,7 +119,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
             raise HTTPException(status_code=401, detail="missing or wrong bearer token")
 
     writer = [Depends(auth)]
-    _read_routes(app, service)
+    _read_routes(app, service, settings)
     _write_routes(app, service, settings, writer)
     return app
 
@@ -162,14 +165,15 @@ def _released(lock: threading.Lock, first: str | Answer, rest: Iterator[str | An
         lock.release()
 
 
-def _read_routes(app: FastAPI, s: Service) -> None:
+def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
     kb = s.kb
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         """Store and embedder ready."""
         stats = s.call(kb.stats)
-        return {"status": "ok", "documents": stats["documents"], "embedder": stats["embedder"]}
+        return {"status": "ok", "documents": stats["documents"], "embedder": stats["embedder"],
+                "max_upload_mb": settings.max_upload_mb, "instance": app.state.instance}
 
     @app.get("/stats")
     def stats() -> dict[str, Any]:
@@ -251,12 +255,22 @@ def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any
             max_results=req.max_results, progress=progress), total=len(req.ids) if req.ids else None)
 
     @app.post("/ingest/upload", dependencies=writer, status_code=202)
-    def upload(files: Annotated[list[UploadFile], File(description="PDF, notes or JSONL files.")]) -> Job:
+    def upload(files: Annotated[list[UploadFile], File(description="PDF, notes or JSONL files.")],
+               origins: Annotated[list[str] | None, Form(
+                   description="Optional, one per file: the file's path on the sender's machine. The document "
+                               "is stored under that name (never read from it), so sending the same file again "
+                               "updates it instead of adding a copy.")] = None) -> Job:
         """Store uploaded files under VEILLE_HOME/uploads and ingest them in the background."""
-        folder = settings.home / "uploads" / uuid.uuid4().hex[:12]
-        saved = [_save(f, folder, settings.max_upload_mb) for f in files]
-        return s.jobs.submit("upload", lambda progress: s.call(kb.ingest, saved, progress=progress),
-                             total=len(saved))
+        if origins is not None and (len(origins) != len(files) or any(not o or len(o) > 1024 for o in origins)):
+            raise QueryError("give one origin (1 to 1024 characters) per file, or none", source="origins")
+        names = origins or [Path(f.filename or "upload").name for f in files]
+        if len(set(names)) < len(names):
+            raise QueryError("two files have the same name; give each its origin", source="files")
+        root, limit = settings.home / "uploads", settings.max_upload_mb
+        saved = [_save(f, root, name, limit) for f, name in zip(files, names, strict=True)]
+        mapping = {str(p): o for p, o in zip(saved, origins or [], strict=False)}
+        return s.jobs.submit("upload", lambda progress: s.call(kb.ingest, saved, progress=progress,
+                                                               origins=mapping), total=len(saved))
 
     @app.get("/jobs/{job_id}")
     def job(job_id: str) -> Job:
@@ -267,8 +281,9 @@ def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any
         return found
 
 
-def _save(upload: UploadFile, folder: Path, max_mb: int) -> Path:
-    """Write one upload inside `folder` under a sanitised name; refuse unknown types and oversize files."""
+def _save(upload: UploadFile, root: Path, key: str, max_mb: int) -> Path:
+    """Write one upload under `root` in a folder named after `key` (its origin or its name, so that
+    sending a file again replaces it), under a sanitised name; refuse unknown types and oversize files."""
     raw = Path(upload.filename or "upload").name  # never a directory part from the client
     name = _SAFE_NAME.sub("_", raw).lstrip(".") or "upload"
     if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -277,6 +292,7 @@ def _save(upload: UploadFile, folder: Path, max_mb: int) -> Path:
     data = upload.file.read(max_mb * 1024 * 1024 + 1)
     if len(data) > max_mb * 1024 * 1024:
         raise HTTPException(status_code=413, detail=f"{raw}: larger than {max_mb} MB")
+    folder = root / hashlib.sha1(key.encode()).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     target.write_bytes(data)

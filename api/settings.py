@@ -46,7 +46,10 @@ class Settings(BaseSettings):
         description="Cosine to the closest passage under which `ask` says it found nothing. With e5-small, "
                     "questions the corpus answers score 0.845+ and unrelated ones ≤ 0.815.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
-    api_token: str | None = Field(default=None, description="Bearer token required on HTTP writes and ingest.")
+    api_token: str | None = Field(default=None, description="Bearer token required on HTTP writes and ingest "
+                                                             "(and sent by the CLI when it ingests through a server).")
+    server_url: str | None = Field(default=None, description="A Veille server `veille ingest` sends files to; "
+                                                              "default: the one `veille serve` runs on this home.")
     max_upload_mb: int = Field(default=50, ge=1, description="Largest file accepted by POST /ingest/upload.")
 
     @property

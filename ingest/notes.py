@@ -129,9 +129,14 @@ def _date_in_name(name: str) -> datetime | None:
         return None
 
 
-def parse_note(path: Path) -> tuple[Document, list[str]]:
-    """Parse a note file. Returns the document and warnings (e.g. non-UTF-8 encoding)."""
+def parse_note(path: Path, origin: str | None = None) -> tuple[Document, list[str]]:
+    """Parse a note file. Returns the document and warnings (e.g. non-UTF-8 encoding).
+
+    `origin` is where the file really comes from when `path` is a copy (an upload to the server):
+    the id, source and title are derived from it, so a note gets the same id however it arrives.
+    """
     text, encoding = read_text(path)
+    where = Path(origin) if origin else path.resolve()
     fmt = NOTE_SUFFIXES[path.suffix.lower()]
     blocks = {"markdown": markdown_blocks, "html": html_blocks, "text": text_blocks}[fmt](text)
     if sum(len(b.text) for b in blocks) < 3:
@@ -140,11 +145,11 @@ def parse_note(path: Path) -> tuple[Document, list[str]]:
     lang = langs[0] if langs else detect_language(text)
     raw = text.encode("utf-8")
     doc = Document(
-        doc_id=f"note:{path.stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]}",
-        kind="note", title=_title(blocks, path), source=str(path.resolve()), lang=lang,
+        doc_id=f"note:{where.stem}-{hashlib.sha1(str(where).encode()).hexdigest()[:8]}",
+        kind="note", title=_title(blocks, where), source=str(where), lang=lang,
         langs=langs or [lang], blocks=blocks, references=arxiv_ids_in_text(text),
-        date=_date_in_name(path.name),
+        date=_date_in_name(where.name),
         content_hash=hashlib.sha256(raw).hexdigest(), metadata={"format": fmt},
     )
-    warnings = [f"{path}: decoded as {encoding} (not UTF-8)"] if encoding else []
+    warnings = [f"{where}: decoded as {encoding} (not UTF-8)"] if encoding else []
     return doc, warnings

@@ -210,8 +210,12 @@ def _arxiv_from(path: Path, first: PageText) -> tuple[str | None, str | None]:
     return arxiv_id_from_filename(path.name), None
 
 
-def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None) -> Document:
-    """Parse a PDF into a Document: blocks in reading order with pages and section paths."""
+def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None) -> Document:
+    """Parse a PDF into a Document: blocks in reading order with pages and section paths.
+
+    `origin` names the file when `path` is a copy of it (an upload): source, title and the
+    arXiv id read from the file name come from it.
+    """
     raw = path.read_bytes()
     doc = _open(path)
     try:
@@ -231,10 +235,11 @@ def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None) -> Document:
     for page, blocks in zip(pages, ordered, strict=True):
         for block in blocks:
             asm.add(block, page.number)
-    arxiv_id, version = _arxiv_from(path, pages[0])
+    where = Path(origin) if origin else path.resolve()
+    arxiv_id, version = _arxiv_from(where, pages[0])
     meta = meta_lookup(arxiv_id) if (arxiv_id and meta_lookup) else None
-    title = _pick_title(meta, pdf_title, page_title, path)
-    return _document(path, raw, asm.out, title, arxiv_id, version, meta, len(pages))
+    title = _pick_title(meta, pdf_title, page_title, where)
+    return _document(where, raw, asm.out, title, arxiv_id, version, meta, len(pages))
 
 
 def _pick_title(meta: ArxivMeta | None, pdf_title: str, page_title: str | None, path: Path) -> str:
@@ -252,7 +257,7 @@ def _document(path: Path, raw: bytes, blocks: list[Block], title: str, arxiv_id:
     digest = hashlib.sha256(raw).hexdigest()
     doc_id = f"arxiv:{arxiv_id}" if arxiv_id else f"pdf:{digest[:16]}"
     return Document(
-        doc_id=doc_id, kind="paper", title=title, source=str(path.resolve()), lang=lang,
+        doc_id=doc_id, kind="paper", title=title, source=str(path), lang=lang,
         langs=[lang], blocks=blocks, pages=pages, arxiv_id=arxiv_id, arxiv=meta,
         date=meta.published if meta else None, content_hash=digest,
         metadata={"arxiv_version": version} if version else {},

@@ -62,14 +62,27 @@ def discover(paths: Iterable[Path]) -> Discovery:
     return found
 
 
-def load_file(path: Path, meta_lookup: MetaLookup | None = None) -> Iterator[Loaded]:
-    """Load one file: one Loaded per document (JSONL gives many), errors included."""
+def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None) -> Iterator[Loaded]:
+    """Load one file: one Loaded per document (JSONL gives many), errors included.
+
+    `origin` is the file's real name when `path` is a copy (see parse_note); errors name it too.
+    """
+    for loaded in _load(path, meta_lookup, origin):
+        if origin:
+            loaded.source = loaded.source.replace(str(path), origin)
+            err = loaded.error
+            if err is not None and err.source:
+                loaded.error = type(err)(err.message, source=err.source.replace(str(path), origin))
+        yield loaded
+
+
+def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None) -> Iterator[Loaded]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
-            yield Loaded(str(path), document=parse_pdf(path, meta_lookup))
+            yield Loaded(str(path), document=parse_pdf(path, meta_lookup, origin))
         elif suffix in NOTE_SUFFIXES:
-            doc, warnings = parse_note(path)
+            doc, warnings = parse_note(path, origin)
             yield Loaded(str(path), document=doc, warnings=warnings)
         elif suffix in RECORD_SUFFIXES:
             for item in read_records(path):
