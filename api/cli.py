@@ -16,7 +16,7 @@ from api.kb import KnowledgeBase
 from api.remote import RemoteIngest, find_server
 from api.settings import Settings
 from index.models import Hit, SearchFilters, SearchMode
-from ingest.errors import VeilleError
+from ingest.errors import StoreError, VeilleError
 
 T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -32,6 +32,13 @@ def _with_kb(action: Callable[[KnowledgeBase], T]) -> T:
     try:
         with KnowledgeBase() as kb:
             return action(kb)
+    except StoreError as exc:
+        server = find_server(Settings()) if not Settings().server_url else None
+        if server:  # the store is held by our own server: say where to go instead
+            exc = StoreError(f"{exc.message} — a Veille server answers at {server} (API at {server}/docs)",
+                             source=exc.source)
+        _fail(exc)
+        raise  # unreachable: _fail exits
     except VeilleError as exc:
         _fail(exc)
         raise  # unreachable: _fail exits

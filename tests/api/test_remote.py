@@ -119,6 +119,13 @@ def test_refusals_and_offline_arxiv_through_the_server(user_env: dict[str, str],
     assert result.exit_code == EXIT_ERROR and "VEILLE_API_TOKEN" in result.stderr
 
 
+@pytest.mark.integration
+def test_other_commands_point_at_the_server(user_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["docs"])
+    assert result.exit_code == EXIT_ERROR
+    assert "in use by process" in result.stderr and f"answers at {user_env['url']}" in result.stderr
+
+
 def test_find_server_ignores_stale_advertisements(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     assert find_server(settings) is None
