@@ -259,5 +259,5 @@ def main(argv: list[str] | None = None) -> Any:
     return cli.main(args=argv, prog_name="veille")
 
 
-# Registers `ask` and `digest` on the group above (kept in their own module for size).
-from api import cli_answers  # noqa: E402,F401
+# Registers `ask`, `digest`, `serve`, `migrate` and `eval` on the group above (own modules, for size).
+from api import cli_answers, cli_eval  # noqa: E402,F401
