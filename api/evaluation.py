@@ -141,6 +141,7 @@ def load_beir(folder: Path, split: str = "test", max_docs: int | None = None, ma
 def run_beir(kb: KnowledgeBase, beir: BeirSet, workdir: Path, modes: tuple[SearchMode, ...] = MODES,
              latency_queries: int = 100) -> BeirReport:
     """Ingest the set's corpus into `kb` (meant to be a throwaway store) and score each mode."""
+    workdir.mkdir(parents=True, exist_ok=True)
     corpus = workdir / f"{beir.name}-corpus.jsonl"
     corpus.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in beir.docs), encoding="utf-8")
     start = time.perf_counter()

@@ -20,6 +20,7 @@ _WORDCHARS = re.compile(r"\w", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _PIECES = re.compile(r"[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
 _MIN_WORDCHARS = 8
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 class ChunkingOptions(BaseModel):
@@ -172,16 +173,25 @@ def _page_breaks(units: list[_Unit]) -> list[tuple[int, int]]:
     return breaks
 
 
+def _substance(text: str) -> int:
+    """Letters and digits, a Hangul syllable counting as three: '톰은 웃었다.' says as much as
+    'Tom laughed.' though it has half the characters."""
+    return len(_WORDCHARS.findall(text)) + 2 * len(_HANGUL.findall(text))
+
+
 def _merge_tiny(groups: list[list[_Unit]], opts: ChunkingOptions) -> list[list[_Unit]]:
-    """Fold chunks with almost no text into a neighbour so fragments never stand alone."""
+    """Fold chunks with almost no text into a neighbour so fragments never stand alone.
+    A short document that is all fragment still makes one chunk: it is all there is."""
     out: list[list[_Unit]] = []
     for g in groups:
-        tiny = len(_WORDCHARS.findall(_join(g))) < _MIN_WORDCHARS
-        if (tiny and out) or (out and len(_WORDCHARS.findall(_join(out[-1]))) < _MIN_WORDCHARS):
+        tiny = _substance(_join(g)) < _MIN_WORDCHARS
+        if (tiny and out) or (out and _substance(_join(out[-1])) < _MIN_WORDCHARS):
             out[-1] = out[-1] + g
         else:
             out.append(g)
-    return [g for g in out if len(_WORDCHARS.findall(_join(g))) >= _MIN_WORDCHARS]
+    if len(out) == 1 and _LETTER.search(_join(out[0])):
+        return out
+    return [g for g in out if _substance(_join(g)) >= _MIN_WORDCHARS]
 
 
 def _chunk(doc: Document, position: int, group: list[_Unit]) -> Chunk:

@@ -86,8 +86,9 @@ def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None) -> Ite
             yield Loaded(str(path), document=doc, warnings=warnings)
         elif suffix in RECORD_SUFFIXES:
             for item in read_records(path):
-                if isinstance(item, Document):
-                    yield Loaded(str(path), document=item)
+                if isinstance(item, Document):  # named by its line, or its id when it has a URL
+                    where = item.source if item.source.startswith(f"{path}:") else f"{path} [{item.doc_id}]"
+                    yield Loaded(where, document=item)
                 else:
                     yield Loaded(item.source or str(path), error=item)
         else:

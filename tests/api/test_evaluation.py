@@ -100,7 +100,8 @@ def test_cli_eval_usage_and_bad_input(tmp_path: Path) -> None:
 def _questions(path: Path) -> Path:
     rows = [{"id": "s1", "lang": "en", "question": "How many experts does the router pick for every token?",
              "gold_sources": ["reading-log.txt"], "answer_contains": ["two"]},
-            {"id": "s2", "lang": "fr", "question": "Pourquoi la taille du cache KV croît-elle avec la longueur du contexte ?",
+            {"id": "s2", "lang": "fr",
+             "question": "Pourquoi la taille du cache KV croît-elle avec la longueur du contexte ?",
              "gold_sources": ["cache-kv-memoire.md"], "answer_contains": []},
             {"id": "s3", "lang": "en", "question": "What is a good recipe for apple pie?",
              "gold_sources": ["nowhere.md"], "answer_contains": ["apple"]}]

@@ -93,3 +93,10 @@ def test_headings_start_chunks_and_set_sections() -> None:
     chunks = chunk_document(doc, ChunkingOptions(min_tokens=16))
     assert chunks[-1].text.startswith("2 Method") and chunks[-1].section == ["2 Method"]
     assert chunks[0].section == ["1 Intro"]
+
+
+def test_short_korean_sentences_and_short_documents_are_kept() -> None:
+    assert len(chunk_document(_doc("톰은 웃었다."))) == 1  # five syllables: as much as "Tom laughed."
+    assert len(chunk_document(_doc("Hi there."))) == 1  # a whole document that is short is still a document
+    chunks = chunk_document(_doc("A real paragraph with enough words to matter.", "톰은", "웃었다."))
+    assert len(chunks) == 1 and "웃었다" in chunks[0].text  # fragments still merge into a neighbour

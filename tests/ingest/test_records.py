@@ -43,3 +43,13 @@ def test_json_array_export(tmp_path: Path) -> None:
     path.write_text(json.dumps([{"id": "x", "text": "Une note exportée en JSON, en français."}]))
     (doc,) = list(read_records(path))
     assert isinstance(doc, Document) and doc.doc_id == "x" and doc.lang == "fr"
+
+
+def test_each_record_is_named_by_its_line_or_id(tmp_path: Path) -> None:
+    from ingest.sources import load_file
+    path = tmp_path / "r.jsonl"
+    rows = [{"_id": "a", "text": "First record."}, {"_id": "b", "text": "Second.", "url": "https://example.org/b"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert [x.source for x in load_file(path)] == [f"{path}:1", f"{path} [b]"]
+    copy = [x.source for x in load_file(path, origin="/home/me/records.jsonl")]
+    assert copy == ["/home/me/records.jsonl:1", "/home/me/records.jsonl [b]"]
