@@ -68,13 +68,15 @@ def veille_child(papers: Path, notes: Path, home: Path) -> dict[str, Any]:
         again = kb.ingest([papers])
         reingest = time.perf_counter() - start
         chunks = kb.stats()["chunks"]
+        tokens = sum(kb.embedder.count_tokens(p.payload["text"]) for p in kb.store.export_points())
     # the notes only serve the quality figures: the shared benchmark cache spares embedding them again
     with KnowledgeBase(Settings(home=home, cache_dir=BENCH_CACHE)) as kb:
         kb.ingest([notes])
         qs = _questions_for({p.name for p in papers.glob("*")} | {p.name for p in notes.rglob("*")})
         q = run_questions(kb, qs, ask=True)
         p50, p95 = latency(kb, [x["question"] for x in qs] * 3)
-    return {"first_s": first, "reingest_s": reingest, "rss_mib": rss, "points": chunks, "docs": report.documents,
+    return {"first_s": first, "reingest_s": reingest, "rss_mib": rss, "points": chunks, "tokens": tokens,
+            "docs": report.documents,
             "unchanged": again.count("unchanged"), "questions": len(qs), "hit1": q.hit_at_1, "hit5": q.hit_at_5,
             "cited": q.citation_hit_rate, "stated": q.answer_contains_rate, "p50": p50, "p95": p95}
 
@@ -170,7 +172,7 @@ def _quick_inputs(folder: Path) -> tuple[Path, Path]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="2 papers, 3 small BEIR subsets (< 5 minutes).")
+    p.add_argument("--quick", action="store_true", help="2 papers, 2 small BEIR subsets (a few minutes).")
     p.add_argument("--repeat", type=int, default=1, help="Alternating ingest runs per system.")
     p.add_argument("--keep", type=Path, help="Keep the first Veille home here (source for scale_bench).")
     p.add_argument("--child", choices=["veille", "baseline"], help=argparse.SUPPRESS)
@@ -195,9 +197,9 @@ def main() -> None:
         t0 = time.perf_counter()
         embedder = load_embedder()
         probe = embed_probe(embedder)
-        sets = ("scifact-en", "piaf-fr", "tatoeba-en-ko") if args.quick else (
+        sets = ("scifact-en", "tatoeba-en-ko") if args.quick else (
             "scifact-en", "piaf-fr", "korquad-ko", "tatoeba-en-fr", "tatoeba-en-ko")
-        max_docs, max_queries, lat_n = (100, 20, 20) if args.quick else (300, 60, 60)
+        max_docs, max_queries, lat_n = (60, 15, 15) if args.quick else (300, 60, 60)
         quality = []
         for name in sets:
             beir = load_beir(SHARED / "eval" / name, max_docs=max_docs, max_queries=max_queries)

@@ -37,10 +37,11 @@ def ingest_table(runs: dict[str, list[dict[str, Any]]], probe: dict[str, float])
                f"({b[0]['nodes']} nodes, stored twice) | - |")
     out.append(f"| ask (Veille only): gold source cited / answer contains the fact | {v[0]['cited']:.0%} / "
                f"{v[0]['stated']:.0%} | - | - |")
-    spent = v[0]["points"] * probe["ms_per_passage"] / 1000
-    out += ["", f"Embedding stage alone (the compute bound): {probe['tokens_per_s']:.0f} tokens/s, "
-                f"{probe['ms_per_passage']:.0f} ms per {probe['tokens_per_passage']:.0f}-token passage; Veille's "
-                f"{v[0]['points']} chunks at that rate ≈ {spent:.0f} s of its {_med(v, 'first_s'):.0f} s first ingest."]
+    spent = v[0]["tokens"] / probe["tokens_per_s"]
+    out += ["", f"Embedding stage alone (the compute bound): {probe['tokens_per_s']:.0f} tokens/s on "
+                f"{probe['tokens_per_passage']:.0f}-token passages. Veille embedded {v[0]['tokens']:,} tokens "
+                f"({v[0]['points']} chunks): ≈ {spent:.0f} s at that rate, {spent / _med(v, 'first_s'):.0%} of its "
+                f"{_med(v, 'first_s'):.0f} s first ingest."]
     return out
 
 

@@ -36,11 +36,11 @@ def run(papers: Path, repeat: int) -> dict[str, float]:
             "chunks_per_s": len(chunks) / c}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--papers", type=Path, default=ROOT.parent / "shared" / "corpus" / "papers")
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     r = run(args.papers, args.repeat)
     lines = [
         f"Command: `python -m benchmarks.ingest_bench --repeat {args.repeat}` on {machine()}.",

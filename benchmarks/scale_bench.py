@@ -1,42 +1,50 @@
-"""Search latency, memory and disk of the embedded (local-mode) store at 10k and 50k chunks.
+"""Search latency, memory, disk and open time of the embedded (local-mode) store as it grows.
 
-    python -m benchmarks.scale_bench --source-home DIR [--sizes 10000,50000]
+    python -m benchmarks.scale_bench --source-home DIR [--sizes 10000,50000,100000]
 
-The chunks of an ingested knowledge base (DIR, e.g. one built from ../shared/corpus) are
-replicated with distinct ids until each size is reached; vectors are reused, not recomputed.
+The chunks of an ingested knowledge base (DIR, e.g. the one benchmarks/compare.py keeps) are
+replicated with distinct ids into one store grown to each size in turn; vectors are reused, not
+recomputed. Latency is warm (query embedding included), hybrid and dense, k=10.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
-import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
+from api.evaluation import percentiles
 from benchmarks.report import machine, write_section
-from index.embedder import load_embedder
-from index.models import EmbedderInfo, Point, SearchFilters
+from index.embedder import Embedder, load_embedder
+from index.models import EmbedderInfo, Point, SearchMode
 from index.retrieval import search
 from index.store import QdrantStore
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT.parent / "shared" / "eval" / "kb-questions.jsonl"
+INTERACTIVE_MS = 500  # past this p50, search no longer feels interactive
 
 
-def _disk(path: Path) -> float:
+def _disk_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def build(points: list[Point], size: int, folder: Path, info: EmbedderInfo) -> QdrantStore:
-    """A local store holding `size` copies-with-new-ids of `points`."""
-    store = QdrantStore(path=folder)
-    store.open(info)
+def _rss_mib() -> float:
+    """Current resident memory of this process (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def grow(store: QdrantStore, points: list[Point], start: int, stop: int) -> None:
+    """Add copies-with-new-ids of `points` until the store holds `stop` chunks."""
     batch: list[Point] = []
-    for i in range(size):
+    for i in range(start, stop):
         src = points[i % len(points)]
         cid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"scale:{i}"))
         payload = src.payload | {"chunk_id": cid, "doc_id": f"{src.payload['doc_id']}#{i // len(points)}"}
@@ -44,53 +52,89 @@ def build(points: list[Point], size: int, folder: Path, info: EmbedderInfo) -> Q
         if len(batch) == 512:
             store.upsert(batch)
             batch = []
-    store.upsert(batch)
-    return store
+    if batch:
+        store.upsert(batch)
 
 
-def measure(store: QdrantStore, queries: list[str], repeat: int = 3) -> dict[str, float]:
-    """Warm hybrid search latency (embedding included) over the queries."""
-    embedder = load_embedder()
-    search(queries[0], embedder=embedder, store=store)  # warm up
-    lat = []
-    for _ in range(repeat):
-        for q in queries:
-            t = time.perf_counter()
-            search(q, embedder=embedder, store=store, k=10, filters=SearchFilters())
-            lat.append((time.perf_counter() - t) * 1000)
-    lat.sort()
-    return {"p50": statistics.median(lat), "p95": lat[int(0.95 * len(lat)) - 1]}
+def timed(store: QdrantStore, embedder: Embedder, queries: list[str], mode: SearchMode) -> tuple[float, float]:
+    """p50 and p95 (ms) of warm searches, query embedding included."""
+    search(queries[0], embedder=embedder, store=store, mode=mode)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        search(q, embedder=embedder, store=store, k=10, mode=mode)
+        times.append((time.perf_counter() - t) * 1000)
+    return percentiles(times)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--source-home", type=Path, required=True)
-    p.add_argument("--sizes", default="10000,50000")
-    args = p.parse_args()
-    src = QdrantStore(path=args.source_home / "qdrant")
+def run(source_home: Path, sizes: list[int], folder: Path, n_queries: int) -> list[dict[str, Any]]:
+    """Grow one store through `sizes`; measure at each."""
+    src = QdrantStore(path=source_home / "qdrant")
     info = src.stored_info()
     points = list(src.export_points())
     src.close()
-    assert info is not None and points, "the source knowledge base is empty"
-    queries = [json.loads(x)["question"] for x in QUESTIONS.read_text().splitlines() if x.strip()]
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            store = build(points, size, Path(tmp) / "q", info)
-            load_s = time.perf_counter() - start
-            lat = measure(store, queries)
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            rows.append(f"| {size:,} | {load_s:.0f} s | {lat['p50']:.0f} ms | {lat['p95']:.0f} ms | "
-                        f"{rss:.0f} MiB | {_disk(Path(tmp) / 'q'):.0f} MiB |")
-            store.close()
-            print(rows[-1], flush=True)
-    body = "\n".join([f"Command: `python -m benchmarks.scale_bench --source-home DIR --sizes {args.sizes}` on "
-                      f"{machine()}. Chunks of the ingested ../shared/corpus replicated with distinct ids; "
-                      "hybrid search, k=10, the 15 kb-questions × 3, query embedding included.", "",
-                      "| chunks | build | p50 | p95 | peak RSS (process) | disk |", "|---|---|---|---|---|---|", *rows])
-    print(body)
-    write_section(ROOT / "BENCHMARKS.md", "Embedded store at scale", body)
+    if info is None or not points:
+        raise SystemExit(f"{source_home}: no ingested knowledge base there")
+    questions = [json.loads(x)["question"] for x in QUESTIONS.read_text().splitlines() if x.strip()]
+    queries = (questions * (n_queries // len(questions) + 1))[:n_queries]
+    embedder, rows, have = load_embedder(), [], 0
+    for size in sizes:
+        store = _open(folder, info)
+        start = time.perf_counter()
+        grow(store, points, have, size)
+        build = time.perf_counter() - start
+        store.close()
+        start = time.perf_counter()
+        store = _open(folder, info)  # local mode reads every point into memory when it opens
+        open_s = time.perf_counter() - start
+        hybrid, dense = timed(store, embedder, queries, "hybrid"), timed(store, embedder, queries, "dense")
+        rows.append({"chunks": size, "build_s": build, "open_s": open_s, "hybrid": hybrid, "dense": dense,
+                     "rss_mib": _rss_mib(), "disk_mib": _disk_mib(folder)})
+        store.close()
+        have = size
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def _open(folder: Path, info: EmbedderInfo) -> QdrantStore:
+    store = QdrantStore(path=folder)
+    store.open(info)
+    return store
+
+
+def write(rows: list[dict[str, Any]], command: str, n_queries: int, source_chunks: str) -> None:
+    """The 'Embedded store at scale' section of BENCHMARKS.md."""
+    lines = [f"Command: `{command}` on {machine()}. The {source_chunks} chunks of the compared knowledge base "
+             f"replicated with distinct ids into one store grown size by size; {n_queries} warm searches per mode "
+             "(kb-questions, query embedding included), k=10. Open = time for qdrant-client to load the folder.", "",
+             "| chunks | added in | open | hybrid p50 / p95 | dense p50 / p95 | RSS after | disk |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['chunks']:,} | {r['build_s']:.0f} s | {r['open_s']:.1f} s | {r['hybrid'][0]:.0f} / "
+                     f"{r['hybrid'][1]:.0f} ms | {r['dense'][0]:.0f} / {r['dense'][1]:.0f} ms | {r['rss_mib']:.0f} MiB "
+                     f"| {r['disk_mib']:.0f} MiB |")
+    slow = next((r["chunks"] for r in rows if r["hybrid"][0] > INTERACTIVE_MS), None)
+    lines += ["", f"Crossover (first size whose hybrid p50 exceeds {INTERACTIVE_MS} ms): "
+                  + (f"{slow:,} chunks." if slow else "not reached at these sizes.")]
+    section = "Embedded store at scale" + (" (quick)" if "--quick" in command else "")
+    write_section(ROOT / "BENCHMARKS.md", section, "\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--source-home", type=Path, required=True)
+    p.add_argument("--sizes", default="10000,50000,100000")
+    p.add_argument("--queries", type=int, default=20)
+    p.add_argument("--command", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="veille-scale-") as tmp:
+        rows = run(args.source_home, [int(s) for s in args.sizes.split(",")], Path(tmp) / "q", args.queries)
+    src = QdrantStore(path=args.source_home / "qdrant")
+    n = sum(1 for _ in src.export_points())
+    src.close()
+    command = args.command or (f"python -m benchmarks.scale_bench --source-home DIR --sizes {args.sizes} "
+                               f"--queries {args.queries}")
+    write(rows, command, args.queries, f"{n:,}")
 
 
 if __name__ == "__main__":
