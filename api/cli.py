@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
+from api.evaluation import json_lines
 from api.ingesting import IngestItem, IngestReport
 from api.kb import KnowledgeBase
 from api.remote import RemoteIngest, find_server
@@ -169,14 +170,10 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
 
 def _read_queries(path: Path) -> list[tuple[str, str]]:
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            out.append((str(row.get("_id", row.get("id", n))), str(row["text"])))
-        except (json.JSONDecodeError, KeyError, AttributeError) as exc:
-            raise VeilleError(f"bad query line ({exc.__class__.__name__})", source=f"{path}:{n}") from exc
+    for n, row in json_lines(path):
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise VeilleError('bad query line (expected {"_id", "text"})', source=f"{path}:{n}")
+        out.append((str(row.get("_id", row.get("id", n))), row["text"]))
     return out
 
 

@@ -10,6 +10,7 @@ import json
 import random
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,18 +81,23 @@ class QuestionsReport(BaseModel):
     results: list[QuestionResult]
 
 
+def json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, decoded value) for each non-blank line; malformed JSON names its line."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"malformed JSON ({exc.msg})", source=f"{path}:{n}") from exc
+
+
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise ParseError("missing file (a BEIR folder has corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)",
                          source=str(path))
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ParseError(f"malformed JSON ({exc.msg})", source=f"{path}:{n}") from exc
+    for n, row in json_lines(path):
         if not isinstance(row, dict) or "_id" not in row:
             raise ParseError("expected an object with an '_id'", source=f"{path}:{n}")
         rows.append(row)
@@ -191,13 +197,7 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise ParseError("no such questions file", source=str(path))
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ParseError(f"malformed JSON ({exc.msg})", source=f"{path}:{n}") from exc
+    for n, row in json_lines(path):
         if not (isinstance(row, dict) and isinstance(row.get("question"), str) and row["question"].strip()
                 and isinstance(row.get("gold_sources"), list) and row["gold_sources"]):
             raise ParseError('expected {"id", "question", "gold_sources": [...], "answer_contains": [...]}',

@@ -51,6 +51,9 @@ def test_search_queries_file(home: Path, tmp_path: Path) -> None:
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [x["query_id"] for x in lines] == ["q1", "q2"]
     assert lines[0]["hits"][0]["doc_id"] == "sample-rec-1" and lines[1]["hits"][0]["doc_id"] == "sample-rec-2"
+    queries.write_text('{"_id": "q1", "text": "sparse attention"}\n{"_id": "q2"}\n{oops\n')
+    code, _, err = run(home, "search", "--queries", str(queries), "--json")
+    assert code == 1 and f"{queries}:2" in err
 
 
 def test_docs_stats_remove(home: Path) -> None:
