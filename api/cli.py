@@ -34,7 +34,8 @@ def _with_kb(action: Callable[[KnowledgeBase], T]) -> T:
         with KnowledgeBase() as kb:
             return action(kb)
     except StoreError as exc:
-        server = find_server(Settings()) if not Settings().server_url else None
+        settings = Settings()
+        server = None if settings.server_url else find_server(settings)
         if server:  # the store is held by our own server: say where to go instead
             exc = StoreError(f"{exc.message} — a Veille server answers at {server} (API at {server}/docs)",
                              source=exc.source)
@@ -114,16 +115,17 @@ def ingest(inputs: tuple[str, ...], query: str | None, category: str | None, day
     While `veille serve` runs on this VEILLE_HOME (or VEILLE_SERVER_URL is set), the server holds
     the store: files are uploaded to it and its ingest jobs followed to the end.
     """
+    settings = Settings()
     try:
-        server = None if dry_run else find_server(Settings())
+        server = None if dry_run else find_server(settings)
     except VeilleError as exc:
         _fail(exc)
     if server:
         click.echo(f"a Veille server holds this knowledge base: ingesting through {server}", err=True)
-        _ingest(RemoteIngest(server, Settings().api_token), inputs, query, category, days, max_results,
+        _ingest(RemoteIngest(server, settings.api_token), inputs, query, category, days, max_results,
                 dry_run, as_json)
         return
-    with KnowledgeBase() as kb:
+    with KnowledgeBase(settings) as kb:
         _ingest(kb, inputs, query, category, days, max_results, dry_run, as_json)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from api.kb import KnowledgeBase
 from api.settings import Settings
 from benchmarks.baseline import Baseline
 from index.embedder import Embedder, load_embedder
+from ingest.arxiv_ids import arxiv_id_from_filename
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -53,7 +53,7 @@ def _rss_mib() -> float:
 
 def _questions_for(names: set[str]) -> list[dict[str, Any]]:
     """kb-questions whose gold source is among the ingested files (all of them on the full corpus)."""
-    stems = {re.sub(r"v\d+$", "", Path(n).stem) for n in names} | names
+    stems = {arxiv_id_from_filename(n) or n for n in names} | names
     return [q for q in load_questions(QUESTIONS) if set(q["gold_sources"]) & stems]
 
 
@@ -109,7 +109,7 @@ def baseline_child(papers: Path, notes: Path, home: Path) -> dict[str, Any]:
 
 def _baseline_rank(ranked: list[tuple[str, float]], golds: list[str]) -> int | None:
     for rank, (name, _) in enumerate(ranked, start=1):
-        if is_gold(re.sub(r"v\d+$", "", Path(name).stem), name, golds):
+        if is_gold(arxiv_id_from_filename(name), name, golds):
             return rank
     return None
 
@@ -163,7 +163,7 @@ def _quick_inputs(folder: Path) -> tuple[Path, Path]:
     """The smallest PDF a kb-question is about, the smallest PDF overall, and the French notes."""
     pdfs = sorted((SHARED / "corpus" / "papers").glob("*.pdf"), key=lambda p: p.stat().st_size)
     golds = {g for q in load_questions(QUESTIONS) for g in q["gold_sources"]}
-    pick = {next(p for p in pdfs if re.sub(r"v\d+$", "", p.stem) in golds), pdfs[0]}
+    pick = {next(p for p in pdfs if arxiv_id_from_filename(p.name) in golds), pdfs[0]}
     (folder / "papers").mkdir(parents=True)
     for pdf in pick:
         (folder / "papers" / pdf.name).symlink_to(pdf)
