@@ -3,9 +3,9 @@
     python -m benchmarks.run            # full: ~30 minutes on 2 cores
     python -m benchmarks.run --quick    # < 5 minutes: 2 papers, 2 small BEIR subsets, 5k chunks
 
-Steps: parse/chunk throughput (ingest_bench), Veille against the LlamaIndex baseline (compare:
-ingest, re-ingest, memory, latency, kb-questions, BEIR subsets), then the embedded store grown from
-the compared knowledge base (scale_bench).
+Steps: parse/chunk throughput (ingest_bench), Korean morphemes against bigrams (korean_sparse),
+Veille against the LlamaIndex baseline (compare: ingest, re-ingest, memory, latency, kb-questions,
+BEIR subsets), then the embedded store grown from the compared knowledge base (scale_bench).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import ingest_bench, scale_bench
+from benchmarks import ingest_bench, korean_sparse, scale_bench
 from benchmarks.report import machine, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,9 @@ def main() -> None:
             t = time.perf_counter()
             ingest_bench.main(["--repeat", "1"])
             steps.append(("parse and chunk", time.perf_counter() - t))
+            t = time.perf_counter()
+            korean_sparse.main([])
+            steps.append(("Korean keyword side", time.perf_counter() - t))
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "benchmarks.compare", *quick, "--keep", str(keep)], cwd=ROOT, check=True)
         steps.append(("Veille vs baseline", time.perf_counter() - t))

@@ -97,7 +97,11 @@ def _merge(counts: Counter[int]) -> tuple[list[int], list[float]]:
 
 def encode_document(text: str, lang: str | None) -> tuple[list[int], list[float]]:
     """Sparse vector of a passage: BM25 term-frequency saturation (IDF is Qdrant's job)."""
-    terms = tokenize(text, lang)
+    return encode_terms(tokenize(text, lang))
+
+
+def encode_terms(terms: list[str]) -> tuple[list[int], list[float]]:
+    """Sparse vector of a passage's terms, in order (BM25 saturation and length normalisation)."""
     tf = Counter(term_index(t) for t in terms)
     norm = K1 * (1 - B + B * len(terms) / AVGDL)
     weights: Counter[int] = Counter({i: n * (K1 + 1) / (n + norm) for i, n in tf.items()})
@@ -114,4 +118,9 @@ def encode_query(text: str, lang: str | None = None) -> tuple[list[int], list[fl
     terms = set(tokenize(text, lang))
     if lang not in ("en", "ko") and not _HANGUL.search(text):
         terms |= set(tokenize(text, "en"))
+    return encode_query_terms(terms)
+
+
+def encode_query_terms(terms: set[str]) -> tuple[list[int], list[float]]:
+    """Sparse vector of a query's distinct terms (weight 1 each)."""
     return _merge(Counter({term_index(t): 1 for t in terms}))

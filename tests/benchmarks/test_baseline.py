@@ -11,6 +11,7 @@ from api.evaluation import BeirReport, ModeScores, load_beir
 from benchmarks.baseline import Baseline
 from benchmarks.compare import baseline_beir
 from benchmarks.compare_report import write_report
+from index.cache import EmbeddingCache
 from index.embedder import load_embedder
 
 # llama-index asks local-mode Qdrant for payload indexes, which it warns have no effect there
@@ -30,8 +31,25 @@ def test_baseline_retrieves_and_duplicates_on_reingest(tmp_path: Path) -> None:
     base.close()
 
 
+def test_baseline_cache_gives_the_same_vectors_without_embedding_again(tmp_path: Path) -> None:
+    records = load_beir(MINI).docs
+    plain = Baseline(tmp_path / "plain", load_embedder())
+    plain.ingest_records(records)
+    expected = plain.retrieve("How does a student model learn from a teacher model?", 8, key="doc_id")
+    plain.close()
+    for run in range(2):
+        cache = EmbeddingCache(tmp_path / "cache.sqlite")
+        cached = Baseline(tmp_path / f"cached-{run}", load_embedder(), cache=cache)
+        cached.ingest_records(records)
+        assert (cache.hits, cache.misses) == ((0, 8) if run == 0 else (8, 0))
+        got = cached.retrieve("How does a student model learn from a teacher model?", 8, key="doc_id")
+        assert [d for d, _ in got] == [d for d, _ in expected]
+        assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-5)
+        cached.close()
+
+
 def test_baseline_beir_scores_with_ir_measures(tmp_path: Path) -> None:
-    result = baseline_beir(load_beir(MINI), tmp_path / "b", load_embedder(), latency_n=2)
+    result = baseline_beir(load_beir(MINI), tmp_path / "b", load_embedder(), latency_n=2, cache_dir=tmp_path / "c")
     assert set(result["metrics"]) == {"nDCG@10", "R@10", "R@100", "MRR@10"}
     assert result["metrics"]["R@100"] == 1.0 and result["p50"] > 0
 
