@@ -18,6 +18,7 @@ import ir_measures
 from ir_measures import RR, R, nDCG
 from pydantic import BaseModel, Field
 
+from api.ingesting import IngestReport
 from api.kb import KnowledgeBase
 from index.models import Hit, SearchMode
 from ingest.errors import EmptyInputError, ParseError
@@ -147,16 +148,21 @@ def load_beir(folder: Path, split: str = "test", max_docs: int | None = None, ma
 def run_beir(kb: KnowledgeBase, beir: BeirSet, workdir: Path, modes: tuple[SearchMode, ...] = MODES,
              latency_queries: int = 100) -> BeirReport:
     """Ingest the set's corpus into `kb` (meant to be a throwaway store) and score each mode."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    corpus = workdir / f"{beir.name}-corpus.jsonl"
-    corpus.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in beir.docs), encoding="utf-8")
     start = time.perf_counter()
-    report = kb.ingest([corpus])
+    report = ingest_beir(kb, beir, workdir)
     ingest_s = time.perf_counter() - start
     sample = beir.queries[:latency_queries]
     rows = [_score_mode(kb, beir, mode, sample) for mode in modes]
     return BeirReport(name=beir.name, docs=len(beir.docs), queries=len(beir.queries), sampled=beir.sampled,
                       ingest_s=ingest_s, failed_docs=len(report.failed), latency_queries=len(sample), modes=rows)
+
+
+def ingest_beir(kb: KnowledgeBase, beir: BeirSet, workdir: Path) -> IngestReport:
+    """Write the set's corpus as JSON lines under `workdir` and ingest it into `kb`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    corpus = workdir / f"{beir.name}-corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in beir.docs), encoding="utf-8")
+    return kb.ingest([corpus])
 
 
 def _score_mode(kb: KnowledgeBase, beir: BeirSet, mode: SearchMode, sample: list[dict[str, Any]]) -> ModeScores:

@@ -41,7 +41,7 @@ def _hit(rank: int, score: float, p: dict[str, Any]) -> Hit:
                page_breaks=[tuple(b) for b in p.get("page_breaks") or []])
 
 
-def keyword_weight(query_lang: str, passage_langs: list[str]) -> float:
+def keyword_weight(query_lang: str, passage_langs: list[str], base: float = SPARSE_WEIGHT) -> float:
     """Weight of the keyword ranking for one query.
 
     Keywords only meet passages written in the query's language. When the best dense passages
@@ -51,20 +51,21 @@ def keyword_weight(query_lang: str, passage_langs: list[str]) -> float:
     """
     known = [lang for lang in passage_langs if lang != UNDETERMINED]
     if query_lang == UNDETERMINED or not known:
-        return SPARSE_WEIGHT
-    return SPARSE_WEIGHT * sum(1 for lang in known if lang == query_lang) / len(known)
+        return base
+    return base * sum(1 for lang in known if lang == query_lang) / len(known)
 
 
 def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int, mode: SearchMode,
-                   filters: SearchFilters, per_doc: bool) -> list[Hit]:
-    """Search with an already-embedded query."""
+                   filters: SearchFilters, per_doc: bool, sparse_weight: float = SPARSE_WEIGHT) -> list[Hit]:
+    """Search with an already-embedded query (`sparse_weight`: the keyword side's weight in hybrid
+    fusion before the language probe scales it; benchmarks/fusion_sweep.py varies it)."""
     vector = dense.tolist() if dense is not None else None
     sparse = encode_query(query) if mode != "dense" else None
-    weight = SPARSE_WEIGHT
+    weight = sparse_weight
     if mode == "hybrid":
         probe = store.query(vector, None, "dense", LANG_PROBE, filters, False)
         langs = [p.get("lang", UNDETERMINED) for _, p in probe]
-        weight = keyword_weight(detect_language(query, min_letters=QUERY_MIN_LETTERS), langs)
+        weight = keyword_weight(detect_language(query, min_letters=QUERY_MIN_LETTERS), langs, sparse_weight)
         if weight == 0:
             mode = "dense"
     rows = store.query(vector, sparse, mode, k, filters, per_doc, sparse_weight=weight)

@@ -89,3 +89,4 @@ def test_keyword_weight_follows_the_language_of_the_best_passages() -> None:
     assert keyword_weight("fr", ["fr"] * 5 + ["en"] * 5) == SPARSE_WEIGHT / 2
     assert keyword_weight("und", ["ko"] * 10) == SPARSE_WEIGHT  # too short to tell: keep keywords
     assert keyword_weight("en", ["und"] * 8 + ["fr"] * 2) == 0  # undetermined passages do not vote
+    assert keyword_weight("fr", ["fr"] * 5 + ["en"] * 5, base=1.0) == 0.5  # benchmarks sweep the base
