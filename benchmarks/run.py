@@ -1,6 +1,6 @@
 """Every benchmark in one run, figures into BENCHMARKS.md.
 
-    python -m benchmarks.run            # full: ~30 minutes on 2 cores
+    python -m benchmarks.run            # full: 28.5 minutes on 2 cores (benchmark cache warm)
     python -m benchmarks.run --quick    # < 5 minutes: 2 papers, 2 small BEIR subsets, 5k chunks
 
 Steps: parse/chunk throughput (ingest_bench), Korean morphemes against bigrams (korean_sparse),
