@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from tqdm import tqdm
@@ -23,9 +23,17 @@ T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
-def _fail(exc: VeilleError) -> None:
+def _fail(exc: VeilleError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     raise SystemExit(EXIT_ERROR)
+
+
+def _or_fail(action: Callable[[], T]) -> T:
+    """Run `action`; a VeilleError (bad input file, unreachable server...) becomes exit code 1."""
+    try:
+        return action()
+    except VeilleError as exc:
+        _fail(exc)
 
 
 def _with_kb(action: Callable[[KnowledgeBase], T]) -> T:
@@ -40,10 +48,8 @@ def _with_kb(action: Callable[[KnowledgeBase], T]) -> T:
             exc = StoreError(f"{exc.message} — a Veille server answers at {server} (API at {server}/docs)",
                              source=exc.source)
         _fail(exc)
-        raise  # unreachable: _fail exits
     except VeilleError as exc:
         _fail(exc)
-        raise  # unreachable: _fail exits
 
 
 def _progress() -> tuple[Callable[[IngestItem], None], Callable[[], None]]:
@@ -116,10 +122,7 @@ def ingest(inputs: tuple[str, ...], query: str | None, category: str | None, day
     the store: files are uploaded to it and its ingest jobs followed to the end.
     """
     settings = Settings()
-    try:
-        server = None if dry_run else find_server(settings)
-    except VeilleError as exc:
-        _fail(exc)
+    server = None if dry_run else _or_fail(lambda: find_server(settings))
     if server:
         click.echo(f"a Veille server holds this knowledge base: ingesting through {server}", err=True)
         _ingest(RemoteIngest(server, settings.api_token), inputs, query, category, days, max_results,
@@ -202,10 +205,7 @@ def search(query: str | None, k: int, mode: SearchMode, lang: tuple[str, ...], k
     if bool(query) == bool(queries):
         raise click.UsageError("give a QUERY or --queries FILE (one of them)")
     if queries:
-        try:
-            batch = _read_queries(queries)
-        except VeilleError as exc:
-            _fail(exc)
+        batch = _or_fail(lambda: _read_queries(queries))
         results = _with_kb(lambda kb: kb.search_many([t for _, t in batch], k=k, mode=mode, filters=filters,
                                                       per_doc=per_doc))
         for (qid, _), found in zip(batch, results, strict=True):

@@ -8,12 +8,11 @@ from typing import cast
 
 import click
 
-from api.cli import _fail, _with_kb, cli
+from api.cli import _or_fail, _with_kb, cli
 from api.evaluation import MODES, BeirReport, QuestionsReport, load_beir, load_questions, run_beir, run_questions
 from api.kb import KnowledgeBase
 from api.settings import Settings
 from index.models import SearchMode
-from ingest.errors import VeilleError
 
 
 def _beir(folder: Path, modes: tuple[SearchMode, ...], split: str, max_docs: int | None,
@@ -78,10 +77,7 @@ def eval_(folder: Path | None, questions: Path | None, mode: str, split: str, ma
     if bool(folder) == bool(questions):
         raise click.UsageError("give a BEIR FOLDER or --questions FILE (one of them)")
     if questions:
-        try:
-            rows = load_questions(questions)
-        except VeilleError as exc:
-            _fail(exc)
+        rows = _or_fail(lambda: load_questions(questions))
         q_report = _with_kb(lambda kb: run_questions(kb, rows, ask=not no_ask))
         if as_json:
             click.echo(q_report.model_dump_json(indent=1))
@@ -89,10 +85,7 @@ def eval_(folder: Path | None, questions: Path | None, mode: str, split: str, ma
             _print_questions(q_report)
         return
     modes = MODES if mode == "all" else (cast(SearchMode, mode),)
-    try:
-        report = _beir(cast(Path, folder), modes, split, max_docs, max_queries, latency_queries)
-    except VeilleError as exc:
-        _fail(exc)
+    report = _or_fail(lambda: _beir(cast(Path, folder), modes, split, max_docs, max_queries, latency_queries))
     if as_json:
         click.echo(report.model_dump_json(indent=1))
     else:
