@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, SearchMode
-from index.store import RRF_K
+from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
 from ingest.errors import StoreError
 
 
@@ -66,7 +65,7 @@ def _matches(payload: dict[str, Any], f: SearchFilters) -> bool:
 
 
 class MemoryStore:
-    """A dict-backed Store with the same semantics as QdrantStore (cosine, IDF sparse, RRF)."""
+    """A dict-backed Store with the same semantics as QdrantStore (cosine, IDF sparse)."""
 
     def __init__(self) -> None:
         self.points: dict[str, Point] = {}
@@ -145,22 +144,14 @@ class MemoryStore:
         return sorted(scored, key=lambda s: -s[0])
 
     def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
-              mode: SearchMode, limit: int, filters: SearchFilters, per_doc: bool,
-              sparse_weight: float = 1.0) -> list[tuple[float, dict[str, Any]]]:
-        """Brute-force search with the same fusion as QdrantStore."""
+              mode: VectorMode, limit: int, filters: SearchFilters,
+              per_doc: bool) -> list[tuple[float, dict[str, Any]]]:
+        """Brute-force search by the dense or the sparse vector."""
         pts = [p for p in self.points.values() if _matches(p.payload, filters)]
         if mode == "sparse":
             ranked = self._sparse(sparse, pts) if sparse and sparse[0] else []
-        elif mode == "dense" or not (sparse and sparse[0]):
-            ranked = self._dense(dense or [], pts)
         else:
-            depth = max(limit * 4, 50)
-            fused: dict[str, float] = {}
-            for weight, lst in ((1.0, self._dense(dense or [], pts)[:depth]),
-                                (sparse_weight, self._sparse(sparse, pts)[:depth])):
-                for r, (_, p) in enumerate(lst):
-                    fused[p.chunk_id] = fused.get(p.chunk_id, 0.0) + weight / (RRF_K + r + 1)
-            ranked = sorted(((s, self.points[c]) for c, s in fused.items()), key=lambda s: -s[0])
+            ranked = self._dense(dense or [], pts)
         out, seen = [], set()
         for score, p in ranked:
             if per_doc and p.payload["doc_id"] in seen:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
+VectorMode = Literal["dense", "sparse"]  # what a Store searches by; hybrid is fused above it
 
 
 class EmbedderInfo(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from index.embedder import Embedder
+from index.fusion import hybrid_query
 from index.models import Hit, SearchFilters, SearchMode
 from index.sparse import encode_query
 from index.store import Store
@@ -15,10 +16,11 @@ from ingest.errors import QueryError
 from ingest.lang import UNDETERMINED, detect_language
 
 MAX_K = 1000
-# Weight of the keyword ranking in the fusion. Below 1 so that, when the keyword side has
-# nothing to say (a question in another language than the passages), its noise cannot
-# outvote the dense ranking; high enough that exact terms (numbers, model names) still lift.
-SPARSE_WEIGHT = 0.5
+# Weight of the normalised keyword scores against the normalised dense ones (index.fusion).
+# Equal weight: swept on scifact-en, piaf-fr and korquad-ko (benchmarks/fusion_sweep.py), 1.0 is
+# the one weight where hybrid beats both sides on all three. Questions in another language than
+# the passages get less, through keyword_weight.
+SPARSE_WEIGHT = 1.0
 LANG_PROBE = 10  # dense passages looked at to decide the keyword weight
 QUERY_MIN_LETTERS = 8  # "I hate her hat." is short but clearly English
 
@@ -61,14 +63,16 @@ def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int
     fusion before the language probe scales it; benchmarks/fusion_sweep.py varies it)."""
     vector = dense.tolist() if dense is not None else None
     sparse = encode_query(query) if mode != "dense" else None
-    weight = sparse_weight
-    if mode == "hybrid":
-        probe = store.query(vector, None, "dense", LANG_PROBE, filters, False)
-        langs = [p.get("lang", UNDETERMINED) for _, p in probe]
-        weight = keyword_weight(detect_language(query, min_letters=QUERY_MIN_LETTERS), langs, sparse_weight)
-        if weight == 0:
-            mode = "dense"
-    rows = store.query(vector, sparse, mode, k, filters, per_doc, sparse_weight=weight)
+    if mode == "hybrid" and vector is not None and sparse and sparse[0]:
+        query_lang = detect_language(query, min_letters=QUERY_MIN_LETTERS)
+
+        def weigh(dense_ranked: list[tuple[float, dict[str, Any]]]) -> float:
+            langs = [p.get("lang", UNDETERMINED) for _, p in dense_ranked[:LANG_PROBE]]
+            return keyword_weight(query_lang, langs, sparse_weight)
+
+        rows = hybrid_query(store, vector, sparse, limit=k, filters=filters, per_doc=per_doc, weigh=weigh)
+    else:  # a hybrid query without a single keyword (stop words only) is a dense search
+        rows = store.query(vector, sparse, "sparse" if mode == "sparse" else "dense", k, filters, per_doc)
     return [_hit(i + 1, score, payload) for i, (score, payload) in enumerate(rows)]
 
 

@@ -13,11 +13,10 @@ from typing import Any, Protocol
 import portalocker
 from qdrant_client import QdrantClient, models
 
-from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, SearchMode
+from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
 from ingest.errors import StoreError
 
 META_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "veille:meta"))
-RRF_K = 60
 
 
 class Store(Protocol):
@@ -61,9 +60,9 @@ class Store(Protocol):
         """Number of chunk points."""
 
     def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
-              mode: SearchMode, limit: int, filters: SearchFilters, per_doc: bool,
-              sparse_weight: float = 1.0) -> list[tuple[float, dict[str, Any]]]:
-        """(score, payload) of the best chunks."""
+              mode: VectorMode, limit: int, filters: SearchFilters,
+              per_doc: bool) -> list[tuple[float, dict[str, Any]]]:
+        """(score, payload) of the best chunks by one vector (hybrid fusion is index.fusion's)."""
 
     def close(self) -> None:
         """Release the store (and its lock in local mode)."""
@@ -237,23 +236,15 @@ class QdrantStore:
         return self.client.count(self.chunks_name, exact=True).count
 
     def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
-              mode: SearchMode, limit: int, filters: SearchFilters, per_doc: bool,
-              sparse_weight: float = 1.0) -> list[tuple[float, dict[str, Any]]]:
-        """(score, payload) of the best chunks: dense, sparse, or both fused by weighted RRF."""
+              mode: VectorMode, limit: int, filters: SearchFilters,
+              per_doc: bool) -> list[tuple[float, dict[str, Any]]]:
+        """(score, payload) of the best chunks by the dense or the sparse vector."""
         flt = build_filter(filters)
-        sparse_vec = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
-        if mode == "dense" or (mode == "hybrid" and not (sparse_vec and sparse_vec.indices)):
-            kwargs: dict[str, Any] = {"query": dense, "using": "dense", "query_filter": flt}
-        elif mode == "sparse":
-            if not sparse_vec or not sparse_vec.indices:
+        kwargs: dict[str, Any] = {"query": dense, "using": "dense", "query_filter": flt}
+        if mode == "sparse":
+            if not sparse or not sparse[0]:
                 return []
-            kwargs = {"query": sparse_vec, "using": "sparse", "query_filter": flt}
-        else:
-            depth = max(limit * 4, 50)
-            kwargs = {"prefetch": [
-                models.Prefetch(query=dense, using="dense", limit=depth, filter=flt),
-                models.Prefetch(query=sparse_vec, using="sparse", limit=depth, filter=flt)],
-                "query": models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=[1.0, sparse_weight]))}
+            kwargs.update(query=models.SparseVector(indices=sparse[0], values=sparse[1]), using="sparse")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # local mode warns on large collections
             if per_doc:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index.fusion import hybrid_query
 from index.memory import MemoryStore
 from index.models import DocRecord, EmbedderInfo, Point, SearchFilters
 from index.store import QdrantStore, Store
@@ -59,8 +60,10 @@ def test_dense_sparse_hybrid(store: Store) -> None:
     assert dense == [_uuid(1), _uuid(2)]
     sparse = [p["chunk_id"] for _, p in store.query(None, ([13], [1.0]), "sparse", 5, f, False)]
     assert sparse == [_uuid(4)]
-    hybrid = [p["chunk_id"] for _, p in store.query([0, 0.2, 1], ([10], [1.0]), "hybrid", 4, f, False)]
-    assert hybrid[0] == _uuid(4)  # best in both rankings
+    fused = hybrid_query(store, [0, 0.2, 1], ([10], [1.0]), limit=4, filters=f, per_doc=False, weigh=lambda _: 1.0)
+    assert fused[0][1]["chunk_id"] == _uuid(4)  # best in both rankings
+    per_doc = hybrid_query(store, [1, 0.1, 0], ([11], [1.0]), limit=3, filters=f, per_doc=True, weigh=lambda _: 1.0)
+    assert [p["doc_id"] for _, p in per_doc] == ["a", "b", "c"]
     assert store.query(None, ([999], [1.0]), "sparse", 5, f, False) == []
 
 
