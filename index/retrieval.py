@@ -17,9 +17,9 @@ from ingest.lang import UNDETERMINED, detect_language
 
 MAX_K = 1000
 # Weight of the normalised keyword scores against the normalised dense ones (index.fusion).
-# Equal weight: swept on scifact-en, piaf-fr and korquad-ko (benchmarks/fusion_sweep.py), 1.0 is
-# the one weight where hybrid beats both sides on all three. Questions in another language than
-# the passages get less, through keyword_weight.
+# Swept on scifact-en, piaf-fr and korquad-ko (benchmarks/fusion_sweep.py, BENCHMARKS.md): 0.5 and
+# 1.0 tie on average, 1.0 has the largest smallest lead over the better single side. Questions in
+# another language than the passages get less, through keyword_weight.
 SPARSE_WEIGHT = 1.0
 LANG_PROBE = 10  # dense passages looked at to decide the keyword weight
 QUERY_MIN_LETTERS = 8  # "I hate her hat." is short but clearly English
