@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from index.fusion import best_per_doc
 from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
 from ingest.errors import StoreError
 
@@ -152,13 +153,8 @@ class MemoryStore:
             ranked = self._sparse(sparse, pts) if sparse and sparse[0] else []
         else:
             ranked = self._dense(dense or [], pts)
-        out, seen = [], set()
-        for score, p in ranked:
-            if per_doc and p.payload["doc_id"] in seen:
-                continue
-            seen.add(p.payload["doc_id"])
-            out.append((score, p.payload))
-        return out[:limit]
+        rows = [(score, p.payload) for score, p in ranked]
+        return (best_per_doc(rows) if per_doc else rows)[:limit]
 
     def close(self) -> None:
         """Nothing to release."""
