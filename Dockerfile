@@ -7,6 +7,7 @@ WORKDIR /app
 # CPU-only torch first, so sentence-transformers does not pull the CUDA wheels
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 COPY pyproject.toml README.md LICENSE ./
+# the three folders are mapped into the one `veille` package by pyproject.toml
 COPY ingest ./ingest
 COPY index ./index
 COPY api ./api

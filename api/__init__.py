@@ -1,0 +1,32 @@
+"""Veille: a multilingual knowledge base for people who follow AI research.
+
+    from veille import KnowledgeBase
+    with KnowledgeBase() as kb:
+        kb.ingest(["notes/"])
+        answer = kb.ask("Which benchmark left GPT-4o below 40%?")
+
+The package's rooms (see the README's Layout): `veille.ingest` (sources → documents → chunks),
+`veille.index` (embeddings, keyword vectors, stores, retrieval), `veille.engines` (answers, digests,
+checks on generated text, LLM layer), `veille.interfaces` (CLI, HTTP server, remote client, jobs),
+and on top the facade (`veille.kb`), its backends, the ingest pipeline, migration and settings.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from veille.kb import KnowledgeBase
+    from veille.settings import Settings
+
+__all__ = ["KnowledgeBase", "Settings"]
+
+# Loaded on first use: `import veille.ingest` (or `veille --help`) must not pull in models and stores.
+_LAZY = {"KnowledgeBase": "veille.kb", "Settings": "veille.settings"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'veille' has no attribute {name!r}")

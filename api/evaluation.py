@@ -18,10 +18,10 @@ import ir_measures
 from ir_measures import RR, R, nDCG
 from pydantic import BaseModel, Field
 
-from api.ingesting import IngestReport
-from api.kb import KnowledgeBase
-from index.models import Hit, SearchMode
-from ingest.errors import EmptyInputError, ParseError
+from veille.index.models import Hit, SearchMode
+from veille.ingest.errors import EmptyInputError, ParseError
+from veille.kb import KnowledgeBase
+from veille.pipeline import IngestReport
 
 MEASURES = {"nDCG@10": nDCG @ 10, "R@10": R @ 10, "R@100": R @ 100, "MRR@10": RR @ 10}
 MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "sparse")

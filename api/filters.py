@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from index.models import DocRecord, SearchFilters
-from ingest.errors import QueryError
+from veille.index.models import DocRecord, SearchFilters
+from veille.ingest.errors import QueryError
 
 KINDS = {"paper", "note", "record"}
 

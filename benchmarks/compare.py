@@ -5,7 +5,7 @@
 Ingest figures come from child processes run alternately (Veille, baseline, Veille, ...), each with
 a cold start: the embedding model is loaded before the clock starts, Veille's embedding cache is
 empty, and peak memory is the child's own maximum RSS. Quality uses ../shared/eval: kb-questions over
-the corpus and seeded subsets of the BEIR sets (Veille through `api.evaluation`, the same code as
+the corpus and seeded subsets of the BEIR sets (Veille through `veille.evaluation`, the same code as
 `veille eval`; both scored by ir-measures).
 """
 
@@ -23,7 +23,8 @@ from typing import Any
 
 import ir_measures
 
-from api.evaluation import (
+from benchmarks.baseline import Baseline
+from veille.evaluation import (
     MEASURES,
     BeirReport,
     BeirSet,
@@ -35,12 +36,11 @@ from api.evaluation import (
     run_beir,
     run_questions,
 )
-from api.kb import KnowledgeBase
-from api.settings import Settings
-from benchmarks.baseline import Baseline
-from index.cache import EmbeddingCache
-from index.embedder import Embedder, load_embedder
-from ingest.arxiv_ids import arxiv_id_from_filename
+from veille.index.cache import EmbeddingCache
+from veille.index.embedder import Embedder, load_embedder
+from veille.ingest.arxiv_ids import arxiv_id_from_filename
+from veille.kb import KnowledgeBase
+from veille.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

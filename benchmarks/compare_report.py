@@ -7,8 +7,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from api.evaluation import BeirReport
 from benchmarks.report import machine, write_section
+from veille.evaluation import BeirReport
 
 
 def _med(runs: list[dict[str, Any]], key: str) -> float:

@@ -1,5 +1,5 @@
 """Weight of the keyword side in hybrid fusion, swept on one BEIR set (the tuning instrument for
-index.retrieval.SPARSE_WEIGHT).
+veille.index.retrieval.SPARSE_WEIGHT).
 
     python -m benchmarks.fusion_sweep ../shared/eval/korquad-ko [--max-docs N] [--max-queries N]
         [--weights 0.3,0.5,0.75,1,1.5]
@@ -19,13 +19,13 @@ from pathlib import Path
 import ir_measures
 import numpy as np
 
-from api.evaluation import MEASURES, BeirSet, ingest_beir, load_beir
-from api.kb import KnowledgeBase
-from api.settings import Settings
 from benchmarks.compare import BENCH_CACHE
-from index.models import SearchFilters, SearchMode
-from index.retrieval import search_vectors
-from index.store import Store
+from veille.evaluation import MEASURES, BeirSet, ingest_beir, load_beir
+from veille.index.models import SearchFilters, SearchMode
+from veille.index.retrieval import search_vectors
+from veille.index.store import Store
+from veille.kb import KnowledgeBase
+from veille.settings import Settings
 
 
 def score(beir: BeirSet, dense: np.ndarray, store: Store, mode: SearchMode, weight: float) -> dict[str, float]:

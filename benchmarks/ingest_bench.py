@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from benchmarks.report import machine, write_section
-from ingest.chunking import chunk_document
-from ingest.pdf import parse_pdf
+from veille.ingest.chunking import chunk_document
+from veille.ingest.pdf import parse_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 

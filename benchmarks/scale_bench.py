@@ -17,12 +17,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from api.evaluation import percentiles
 from benchmarks.report import machine, write_section
-from index.embedder import Embedder, load_embedder
-from index.models import EmbedderInfo, Point, SearchMode
-from index.retrieval import search
-from index.store import QdrantStore
+from veille.evaluation import percentiles
+from veille.index.embedder import Embedder, load_embedder
+from veille.index.models import EmbedderInfo, Point, SearchMode
+from veille.index.retrieval import search
+from veille.index.store import QdrantStore
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT.parent / "shared" / "eval" / "kb-questions.jsonl"

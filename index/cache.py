@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Embedder
-from ingest.chunking import text_hash
+from veille.index.embedder import Embedder
+from veille.ingest.chunking import text_hash
 
 
 class EmbeddingCache:

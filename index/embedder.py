@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ingest.errors import EmbeddingError
+from veille.ingest.errors import EmbeddingError
 
 log = logging.getLogger(__name__)
 E5_SMALL = "intfloat/multilingual-e5-small"

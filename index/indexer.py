@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from index.cache import EmbeddingCache, embed_passages
-from index.embedder import Embedder
-from index.models import DocRecord, Point
-from index.sparse import encode_document
-from index.store import Store
-from ingest.models import Chunk, Document
+from veille.index.cache import EmbeddingCache, embed_passages
+from veille.index.embedder import Embedder
+from veille.index.models import DocRecord, Point
+from veille.index.sparse import encode_document
+from veille.index.store import Store
+from veille.ingest.models import Chunk, Document
 
 IndexStatus = Literal["added", "updated", "unchanged"]
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from index.fusion import best_per_doc
-from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
-from ingest.errors import StoreError
+from veille.index.fusion import best_per_doc
+from veille.index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
+from veille.ingest.errors import StoreError
 
 
 class FakeEmbedder:

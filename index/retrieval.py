@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from index.embedder import Embedder
-from index.fusion import hybrid_query
-from index.models import Hit, SearchFilters, SearchMode
-from index.sparse import encode_query
-from index.store import Store
-from ingest.errors import QueryError
-from ingest.lang import UNDETERMINED, detect_language
+from veille.index.embedder import Embedder
+from veille.index.fusion import hybrid_query
+from veille.index.models import Hit, SearchFilters, SearchMode
+from veille.index.sparse import encode_query
+from veille.index.store import Store
+from veille.ingest.errors import QueryError
+from veille.ingest.lang import UNDETERMINED, detect_language
 
 MAX_K = 1000
 # Weight of the normalised keyword scores against the normalised dense ones (index.fusion).

@@ -16,7 +16,7 @@ from typing import Any
 
 import snowballstemmer
 
-from ingest.lang import detect_language
+from veille.ingest.lang import detect_language
 
 _IDENT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-.:/][A-Za-z0-9]+)+(?![A-Za-z0-9])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

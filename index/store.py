@@ -13,8 +13,8 @@ from typing import Any, Protocol
 import portalocker
 from qdrant_client import QdrantClient, models
 
-from index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
-from ingest.errors import StoreError
+from veille.index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
+from veille.ingest.errors import StoreError
 
 META_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "veille:meta"))
 

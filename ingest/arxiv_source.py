@@ -22,9 +22,9 @@ from urllib.parse import urlparse
 import arxiv
 import requests
 
-from ingest.arxiv_ids import parse_arxiv_id
-from ingest.errors import NetworkError, SourceError, VeilleError
-from ingest.models import ArxivMeta
+from veille.ingest.arxiv_ids import parse_arxiv_id
+from veille.ingest.errors import NetworkError, SourceError, VeilleError
+from veille.ingest.models import ArxivMeta
 
 log = logging.getLogger(__name__)
 API_HOST = "export.arxiv.org"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from ingest.lang import UNDETERMINED, detect_language
-from ingest.models import Block, Chunk, Document
-from ingest.sentences import split_sentences
+from veille.ingest.lang import UNDETERMINED, detect_language
+from veille.ingest.models import Block, Chunk, Document
+from veille.ingest.sentences import split_sentences
 
 TokenCounter = Callable[[str], int]
 CHUNK_NAMESPACE = uuid.UUID("6f1c2a52-7c1e-5a8e-9f57-6b0c1d2e3f40")

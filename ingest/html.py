@@ -7,7 +7,7 @@ import re
 import lxml.html
 from lxml.etree import ParserError, _Element
 
-from ingest.models import Block, BlockKind
+from veille.ingest.models import Block, BlockKind
 
 _SKIP = {"script", "style", "nav", "footer", "header", "aside", "noscript", "form", "svg",
          "button", "template", "iframe"}

@@ -10,12 +10,12 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ingest.arxiv_ids import arxiv_ids_in_text
-from ingest.errors import EmptyInputError
-from ingest.html import html_blocks
-from ingest.lang import detect_language, dominant_languages
-from ingest.models import Block, BlockKind, Document
-from ingest.textio import read_text
+from veille.ingest.arxiv_ids import arxiv_ids_in_text
+from veille.ingest.errors import EmptyInputError
+from veille.ingest.html import html_blocks
+from veille.ingest.lang import detect_language, dominant_languages
+from veille.ingest.models import Block, BlockKind, Document
+from veille.ingest.textio import read_text
 
 NOTE_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
                  ".html": "html", ".htm": "html"}

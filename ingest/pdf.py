@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pymupdf
 
-from ingest.arxiv_ids import arxiv_id_from_filename, arxiv_stamp
-from ingest.errors import EmptyInputError, ParseError
-from ingest.lang import detect_language
-from ingest.models import ArxivMeta, Block, BlockKind, Document
-from ingest.pdf_layout import Line, PageText, TextBlock, margin_signatures, page_blocks, read_page
+from veille.ingest.arxiv_ids import arxiv_id_from_filename, arxiv_stamp
+from veille.ingest.errors import EmptyInputError, ParseError
+from veille.ingest.lang import detect_language
+from veille.ingest.models import ArxivMeta, Block, BlockKind, Document
+from veille.ingest.pdf_layout import Line, PageText, TextBlock, margin_signatures, page_blocks, read_page
 
 MetaLookup = Callable[[str], ArxivMeta | None]
 

@@ -15,11 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.arxiv_ids import arxiv_ids_in_text
-from ingest.errors import EmptyInputError, ParseError
-from ingest.lang import detect_language
-from ingest.models import Block, Document
-from ingest.textio import read_text
+from veille.ingest.arxiv_ids import arxiv_ids_in_text
+from veille.ingest.errors import EmptyInputError, ParseError
+from veille.ingest.lang import detect_language
+from veille.ingest.models import Block, Document
+from veille.ingest.textio import read_text
 
 RECORD_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 

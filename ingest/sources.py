@@ -6,11 +6,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.errors import ParseError, UnsupportedFormatError, VeilleError
-from ingest.models import Document
-from ingest.notes import NOTE_SUFFIXES, parse_note
-from ingest.pdf import MetaLookup, parse_pdf
-from ingest.records import RECORD_SUFFIXES, read_records
+from veille.ingest.errors import ParseError, UnsupportedFormatError, VeilleError
+from veille.ingest.models import Document
+from veille.ingest.notes import NOTE_SUFFIXES, parse_note
+from veille.ingest.pdf import MetaLookup, parse_pdf
+from veille.ingest.records import RECORD_SUFFIXES, read_records
 
 SUPPORTED_SUFFIXES = frozenset({".pdf", *NOTE_SUFFIXES, *RECORD_SUFFIXES})
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from ingest.errors import EmptyInputError, ParseError
+from veille.ingest.errors import EmptyInputError, ParseError
 
 LEGACY_ENCODINGS = ["cp1252", "latin_1", "cp949", "euc_kr", "shift_jis", "gb18030", "utf_16"]
 

@@ -10,8 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parent.parent / "notebooks"
 OPEN = """import os
 from pathlib import Path
-from api.kb import KnowledgeBase
-from api.settings import Settings
+from veille import KnowledgeBase, Settings
 
 # VEILLE_HOME selects the knowledge base; by default these notebooks build one from the shipped samples.
 home = Path(os.environ.get("VEILLE_HOME", Path.home() / ".veille-notebooks"))

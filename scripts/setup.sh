@@ -9,7 +9,10 @@ python -m pip install -q --upgrade pip
 # The CPU build of torch first: an unpinned torch (pulled by sentence-transformers) drags in
 # several GB of CUDA packages.
 python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
-python -m pip install -q -e ".[dev]"
+# Editable install in "strict" mode: a tree of links to ingest/, index/ and api/ laid out as the
+# `veille` package (build/__editable__.*), which mypy can follow (it cannot follow setuptools'
+# import-hook editable installs). A new module is linked by rerunning this script (test.sh does).
+python -m pip install -q -e ".[dev]" --config-settings editable_mode=strict
 # docker-compose (Debian package) validates docker-compose.yml in the tests; no engine is needed.
 if ! command -v docker-compose >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     apt-get install -y -q docker-compose >/dev/null 2>&1 || echo "note: docker-compose not installed; its test is skipped" >&2

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from api.kb import KnowledgeBase
-from api.settings import Settings
+from veille.kb import KnowledgeBase
+from veille.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

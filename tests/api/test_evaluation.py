@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from api.cli import EXIT_ERROR, EXIT_OK, cli
-from api.evaluation import load_beir, load_questions, percentiles, read_qrels, run_beir, run_questions
-from api.kb import KnowledgeBase
-from ingest.errors import EmptyInputError, ParseError
 from tests.conftest import make_settings, open_samples_kb
+from veille.evaluation import load_beir, load_questions, percentiles, read_qrels, run_beir, run_questions
+from veille.ingest.errors import EmptyInputError, ParseError
+from veille.interfaces.cli import cli
+from veille.interfaces.cli.common import EXIT_ERROR, EXIT_OK
+from veille.kb import KnowledgeBase
 
 MINI = Path(__file__).resolve().parent.parent / "data" / "beir-mini"
 
@@ -65,7 +66,7 @@ def mini_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 def test_run_beir_scores_every_mode(mini_report: object) -> None:
-    from api.evaluation import BeirReport
+    from veille.evaluation import BeirReport
     assert isinstance(mini_report, BeirReport)
     modes = {m.mode: m for m in mini_report.modes}
     assert set(modes) == {"hybrid", "dense", "sparse"} and mini_report.docs == 8 and mini_report.failed_docs == 0

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from api.kb import KnowledgeBase
-from index.memory import FakeEmbedder
-from index.models import SearchFilters
-from ingest.errors import QueryError, StoreError, VeilleError
 from tests.conftest import SAMPLES, make_settings
+from veille.index.memory import FakeEmbedder
+from veille.index.models import SearchFilters
+from veille.ingest.errors import QueryError, StoreError, VeilleError
+from veille.kb import KnowledgeBase
 
 
 @pytest.fixture

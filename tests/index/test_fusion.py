@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from index.fusion import FIRST_DEPTH, STATS_DEPTH, best_per_doc, fuse, hybrid_query, normalise
-from index.memory import MemoryStore
-from index.models import EmbedderInfo, Point, SearchFilters
+from veille.index.fusion import FIRST_DEPTH, STATS_DEPTH, best_per_doc, fuse, hybrid_query, normalise
+from veille.index.memory import MemoryStore
+from veille.index.models import EmbedderInfo, Point, SearchFilters
 
 
 def _ranked(*rows: tuple[float, str]) -> list[tuple[float, dict[str, Any]]]:

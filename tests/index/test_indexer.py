@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import contextlib
 
-from index.indexer import index_document
-from index.memory import FakeEmbedder, MemoryStore
-from index.models import EmbedderInfo, SearchFilters
-from index.retrieval import search
-from ingest.chunking import ChunkingOptions, chunk_document
-from ingest.models import Block, Document
+from veille.index.indexer import index_document
+from veille.index.memory import FakeEmbedder, MemoryStore
+from veille.index.models import EmbedderInfo, SearchFilters
+from veille.index.retrieval import search
+from veille.ingest.chunking import ChunkingOptions, chunk_document
+from veille.ingest.models import Block, Document
 
 
 def _doc(*paras: str, doc_id: str = "note:x") -> Document:
@@ -82,7 +82,7 @@ def test_search_finds_and_filters() -> None:
 
 
 def test_keyword_weight_follows_the_language_of_the_best_passages() -> None:
-    from index.retrieval import SPARSE_WEIGHT, keyword_weight
+    from veille.index.retrieval import SPARSE_WEIGHT, keyword_weight
 
     assert keyword_weight("en", ["en"] * 10) == SPARSE_WEIGHT
     assert keyword_weight("en", ["fr"] * 10) == 0  # cross-lingual: keywords cannot help

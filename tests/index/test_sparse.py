@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from index.sparse import encode_document, encode_query, term_index, tokenize
+from veille.index.sparse import encode_document, encode_query, term_index, tokenize
 
 
 def test_french_elision_accents_and_stemming() -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from index.fusion import hybrid_query
-from index.memory import MemoryStore
-from index.models import DocRecord, EmbedderInfo, Point, SearchFilters
-from index.store import QdrantStore, Store
-from ingest.errors import StoreError
+from veille.index.fusion import hybrid_query
+from veille.index.memory import MemoryStore
+from veille.index.models import DocRecord, EmbedderInfo, Point, SearchFilters
+from veille.index.store import QdrantStore, Store
+from veille.ingest.errors import StoreError
 
 INFO = EmbedderInfo(model="m", dim=3, runtime="fake")
 

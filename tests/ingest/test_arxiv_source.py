@@ -7,10 +7,10 @@ from pathlib import Path
 import arxiv
 import pytest
 
-from ingest.arxiv_source import ArxivFetcher, ArxivStore
-from ingest.errors import NetworkError, SourceError
-from ingest.models import ArxivMeta
 from tests.ingest.arxiv_fake import RecordedArxiv
+from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
+from veille.ingest.errors import NetworkError, SourceError
+from veille.ingest.models import ArxivMeta
 
 
 def fetcher(tmp_path: Path, session: RecordedArxiv, page_size: int = 100) -> ArxivFetcher:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import ChunkingOptions, chunk_document, estimate_tokens
-from ingest.models import Block, Document
-from ingest.notes import parse_note
-from ingest.pdf import parse_pdf
+from veille.ingest.chunking import ChunkingOptions, chunk_document, estimate_tokens
+from veille.ingest.models import Block, Document
+from veille.ingest.notes import parse_note
+from veille.ingest.pdf import parse_pdf
 
 
 def _norm(text: str) -> str:

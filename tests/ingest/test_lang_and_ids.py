@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.arxiv_ids import arxiv_id_from_filename, arxiv_ids_in_text, arxiv_stamp, parse_arxiv_id
-from ingest.lang import detect_language, dominant_languages
+from veille.ingest.arxiv_ids import arxiv_id_from_filename, arxiv_ids_in_text, arxiv_stamp, parse_arxiv_id
+from veille.ingest.lang import detect_language, dominant_languages
 
 
 @pytest.mark.parametrize(("text", "lang"), [

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import EmptyInputError, ParseError
-from ingest.notes import parse_note
+from veille.ingest.errors import EmptyInputError, ParseError
+from veille.ingest.notes import parse_note
 
 
 def test_korean_and_french_notes_are_tagged(notes_dir: Path) -> None:

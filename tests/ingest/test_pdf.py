@@ -6,9 +6,9 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from ingest.errors import EmptyInputError, ParseError
-from ingest.models import ArxivMeta
-from ingest.pdf import parse_pdf
+from veille.ingest.errors import EmptyInputError, ParseError
+from veille.ingest.models import ArxivMeta
+from veille.ingest.pdf import parse_pdf
 
 
 def manifest(papers_dir: Path) -> list[dict[str, str]]:

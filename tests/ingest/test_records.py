@@ -3,10 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ingest.errors import ParseError
-from ingest.models import Document
-from ingest.records import read_records
 from tests.conftest import shared_path
+from veille.ingest.errors import ParseError
+from veille.ingest.models import Document
+from veille.ingest.records import read_records
 
 
 def test_beir_corpus_loads_with_record_ids() -> None:
@@ -46,7 +46,7 @@ def test_json_array_export(tmp_path: Path) -> None:
 
 
 def test_each_record_is_named_by_its_line_or_id(tmp_path: Path) -> None:
-    from ingest.sources import load_file
+    from veille.ingest.sources import load_file
     path = tmp_path / "r.jsonl"
     rows = [{"_id": "a", "text": "First record."}, {"_id": "b", "text": "Second.", "url": "https://example.org/b"}]
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")

@@ -1,0 +1,99 @@
+"""The engines a knowledge base runs on, built from the settings on first use: embedder, store,
+embedding cache, LLM and the arXiv client. Tests and notebooks may hand in their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from veille.engines.llm import LLM, make_llm
+from veille.index.cache import EmbeddingCache, embed_passages
+from veille.index.embedder import Embedder, load_embedder
+from veille.index.models import EmbedderInfo
+from veille.index.store import QdrantStore, Store
+from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
+from veille.ingest.chunking import ChunkingOptions, TokenCounter
+from veille.settings import Settings
+
+
+class Backends:
+    """Lazily built backends of one VEILLE_HOME; close() releases the store and the cache."""
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 store: Store | None = None, llm: LLM | None = None) -> None:
+        self.settings = settings or Settings()
+        self._llm = llm
+        self.arxiv_store = ArxivStore(self.settings.arxiv_dir)
+        self._embedder = embedder
+        self._store = store
+        self._opened = False
+        self._cache: EmbeddingCache | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded once)."""
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = load_embedder(s.embedding_model, s.embedding_runtime, s.embedding_batch_size,
+                                           marker=s.home / "embedding-runtime.txt")
+        return self._embedder
+
+    @property
+    def store(self) -> Store:
+        """The vector store, opened and checked against the embedder."""
+        if self._store is None:
+            s = self.settings
+            self._store = QdrantStore(path=None if s.qdrant_url else s.home / "qdrant", url=s.qdrant_url,
+                                      api_key=s.qdrant_api_key, collection=s.collection)
+        if not self._opened:
+            e = self.embedder
+            self._store.open(EmbedderInfo(model=e.model_id, dim=e.dim, runtime=e.runtime))
+            self._opened = True
+        return self._store
+
+    @property
+    def llm(self) -> LLM | None:
+        """The configured language model, or None (extractive answers)."""
+        if self._llm is None:
+            self._llm = make_llm(self.settings.llm)
+        return self._llm
+
+    @property
+    def cache(self) -> EmbeddingCache:
+        """The embedding cache under VEILLE_HOME."""
+        if self._cache is None:
+            folder = self.settings.cache_dir or self.settings.home / "cache"
+            self._cache = EmbeddingCache(folder / "embeddings.sqlite")
+        return self._cache
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Passage embeddings through the cache (sentences for answers and digests)."""
+        return embed_passages(self.embedder, texts, self.cache, self.settings.embedding_batch_size)
+
+    @property
+    def chunking(self) -> ChunkingOptions:
+        """Chunking options from the settings."""
+        s = self.settings
+        return ChunkingOptions(max_tokens=s.chunk_max_tokens, target_tokens=s.chunk_target_tokens,
+                               overlap_tokens=s.chunk_overlap_tokens)
+
+    def token_counter(self) -> TokenCounter:
+        """Chunks are sized with the embedding model's own tokenizer."""
+        return self.embedder.count_tokens
+
+    def arxiv_fetcher(self, **overrides: Any) -> ArxivFetcher:
+        """An arXiv client configured from the settings."""
+        s = self.settings
+        kwargs: dict[str, Any] = {"timeout": s.arxiv_timeout, "delay_seconds": s.arxiv_delay_seconds,
+                                  "retries": s.arxiv_retries, **overrides}
+        return ArxivFetcher(self.arxiv_store, **kwargs)
+
+    def close(self) -> None:
+        """Release the store (the embedded one holds a lock) and the cache."""
+        if self._store is not None:
+            self._store.close()
+            self._store, self._opened = None, False
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

@@ -1,0 +1,139 @@
+"""Question → Answer: retrieve, gather candidate sentences, answer extractively or with an LLM."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from veille.engines.evidence import Candidate, candidates, citation
+from veille.engines.i18n import ANSWER_LANGS, text_for
+from veille.engines.models import Answer, Citation
+from veille.engines.relevance import Question, evidence_score, mmr, profile, score_sentences
+from veille.index.embedder import Embedder
+from veille.index.models import Hit, SearchFilters
+from veille.index.retrieval import search_vectors
+from veille.index.store import Store
+from veille.ingest.errors import QueryError
+from veille.ingest.lang import detect_language
+
+# A quoted sentence must score at least this much above the passage floor (Settings.ask_min_similarity).
+# With e5-small (floor 0.83), sentences that answer score 1.0-1.4 over ../shared/corpus, stray ones
+# 0.8-0.95; the passage floor does most of the refusing.
+SENTENCE_MARGIN = 0.07
+POOL = 64  # sentences embedded per question: the ones with most lexical evidence (embedding is the cost)
+FETCH = 3  # passages fetched per passage asked for, so the pool reaches past the few best chunks
+_LATIN_OR_HANGUL = re.compile(r"[A-Za-zÀ-ɏ\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass
+class Evidence:
+    """Scored candidate sentences for one question."""
+
+    question: Question
+    cands: list[Candidate]
+    vecs: np.ndarray
+    scores: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+    similarity: float = 1.0  # cosine of the question to the closest stored passage
+    floor: float = 0.0  # below this similarity the knowledge base has nothing on the question
+
+    @property
+    def best(self) -> float:
+        """The best sentence score (0 when nothing was retrieved)."""
+        return float(self.scores.max()) if len(self.scores) else 0.0
+
+    @property
+    def relevant(self) -> bool:
+        """Whether anything retrieved answers the question at all."""
+        return self.similarity >= self.floor and self.best >= self.floor + SENTENCE_MARGIN
+
+
+def check_question(question: str) -> str:
+    """The stripped question; QueryError when it is empty or written in a script Veille cannot answer in."""
+    text = (question or "").strip()
+    if not text:
+        raise QueryError("empty question", source="question")
+    letters = _LETTER.findall(text)
+    if letters and len(_LATIN_OR_HANGUL.findall(text)) / len(letters) < 0.5:
+        raise QueryError("unsupported script: Veille answers questions in English, French or Korean",
+                         source=text[:60])
+    return text
+
+
+def answer_language(question: str, lang: str | None) -> str:
+    """The requested language, else the question's own (English when it cannot be told)."""
+    if lang:
+        if lang not in ANSWER_LANGS:
+            raise QueryError(f"unsupported answer language {lang!r}; use one of {sorted(ANSWER_LANGS)}",
+                             source="lang")
+        return lang
+    detected = detect_language(question, min_letters=8)
+    return detected if detected in ANSWER_LANGS else "en"
+
+
+def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, pool: int = POOL) -> Evidence:
+    """Split hits into sentences, keep the `pool` with most lexical evidence, embed (cached) and score them."""
+    t0 = time.perf_counter()
+    cands = candidates(hits)
+    lexical = [evidence_score(q, c.text, c.context, c.hit.lang, c.hit.rank) for c in cands]
+    keep = sorted(np.argsort(-np.asarray(lexical), kind="stable")[:pool]) if cands else []
+    cands, lexical = [cands[i] for i in keep], [lexical[i] for i in keep]
+    vecs = embed([c.text for c in cands]) if cands else np.zeros((0, len(q_vec)), np.float32)
+    scores = score_sentences(q_vec, vecs, lexical)
+    return Evidence(q, cands, vecs, scores, {"sentences": round(time.perf_counter() - t0, 4)})
+
+
+def select(ev: Evidence, max_sentences: int) -> list[int]:
+    """Indices of the sentences that best answer, relevant and not redundant, best first."""
+    return [i for i in mmr(ev.scores, ev.vecs, max_sentences) if ev.scores[i] >= ev.floor + SENTENCE_MARGIN]
+
+
+def cite(ev: Evidence, picked: list[int]) -> list[Citation]:
+    """Citations numbered 1.. in the order given."""
+    return [citation(n, ev.cands[i], ev.scores[i]) for n, i in enumerate(picked, start=1)]
+
+
+def nothing_found(question: str, lang: str, timings: dict[str, float]) -> Answer:
+    """The plain 'no answer' reply."""
+    return Answer(question=question, answer=text_for(lang, "no_answer"), lang=lang, mode="none", found=False,
+                  timings=timings)
+
+
+def extractive(question: str, lang: str, ev: Evidence, max_sentences: int = 3) -> Answer:
+    """The best sentences, best first, each followed by its [n]; or a plain 'nothing found'."""
+    picked = select(ev, max_sentences) if ev.relevant else []
+    if not picked:
+        return nothing_found(question, lang, ev.timings)
+    cites = cite(ev, picked)
+    text = " ".join(f"{c.quote.strip()} [{c.n}]" for c in cites)
+    return Answer(question=question, answer=text, lang=lang, mode="extractive", found=True, citations=cites,
+                  timings=ev.timings)
+
+
+def stream_text(answer: Answer, chunk: int = 24) -> Iterator[str]:
+    """An already built answer as text pieces (the extractive path streams like the LLM one)."""
+    for i in range(0, len(answer.answer), chunk):
+        yield answer.answer[i:i + chunk]
+
+
+def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k: int,
+            filters: SearchFilters, floor: float) -> tuple[Evidence, list[Hit]]:
+    """Retrieve k passages for the question and score their sentences (the question is embedded once)."""
+    t0 = time.perf_counter()
+    q = profile(question)
+    q_vec = embedder.embed_queries([question])[0]
+    hits = search_vectors(question, q_vec, store=store, k=k * FETCH, mode="hybrid", filters=filters,
+                          per_doc=False)
+    closest = store.query(q_vec.tolist(), None, "dense", 1, filters, False)
+    t1 = time.perf_counter()
+    ev = gather(q, q_vec, hits, embed)
+    ev.timings["retrieve"] = round(t1 - t0, 4)
+    ev.similarity, ev.floor = (closest[0][0] if closest else 0.0), floor
+    return ev, hits

@@ -1,0 +1,135 @@
+"""Topic (or time window) → Digest: pick documents, pick their key sentences, cite every one.
+
+Extractive: sentences are ranked by relevance to the topic and centrality in their document
+(cosine to the document's mean chunk vector), so what is quoted is both on-topic and typical of
+the document. Vectors come from the store (chunks) and the embedding cache (sentences).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from veille.engines.evidence import Candidate, candidates, citation, link
+from veille.engines.models import Citation, CitedText, DigestEntry
+from veille.engines.relevance import is_heading, mmr
+from veille.index.models import DocRecord, Hit
+from veille.ingest.errors import NotFoundError
+
+Embed = Callable[[list[str]], np.ndarray]
+ChunkVectors = Callable[[str], list[tuple[dict, list[float]]]]
+Nearest = Callable[[np.ndarray, list[str] | None], set[str]]  # topic vector, doc ids → ids of close docs
+CHUNKS_PER_DOC = 3  # best chunks of a document whose sentences compete for the digest
+TOPIC_MARGIN = 0.04  # documents this far below the best match still belong to the topic
+EARLY_BONUS = 0.02
+_TECH = re.compile(r"[A-Z][A-Za-z]*[-.]?\d|[A-Z]{2,}|\d")
+
+
+@dataclass
+class DocView:
+    """A document with its chunk vectors and mean vector (its position in embedding space)."""
+
+    record: DocRecord
+    payloads: list[dict]
+    vecs: np.ndarray
+    mean: np.ndarray
+    relevance: float = 0.0
+    sentences: list[Candidate] = field(default_factory=list)
+    svecs: np.ndarray | None = None
+    best: int = 0  # index of the sentence chosen as "what is new"
+
+
+def in_window(records: list[DocRecord], since: datetime | None, until: datetime | None) -> list[DocRecord]:
+    """Documents ingested inside [since, until]."""
+    def ok(r: DocRecord) -> bool:
+        at = r.ingested_at if r.ingested_at.tzinfo else r.ingested_at.replace(tzinfo=UTC)
+        return (since is None or at >= since) and (until is None or at <= until)
+    return [r for r in records if ok(r)]
+
+
+def view(record: DocRecord, chunk_vectors: ChunkVectors) -> DocView | None:
+    """Load a document's body chunks (bibliography left out) and their vectors."""
+    rows = [(p, v) for p, v in chunk_vectors(record.doc_id) if v and not p.get("references")]
+    if not rows:
+        return None
+    vecs = np.asarray([v for _, v in rows], dtype=np.float32)
+    mean = vecs.mean(axis=0)
+    return DocView(record, [p for p, _ in rows], vecs, mean / (np.linalg.norm(mean) or 1.0))
+
+
+def select_for_topic(views: list[DocView], q_vec: np.ndarray, floor: float, max_docs: int) -> list[DocView]:
+    """Documents whose best chunk is close to the topic, best first; NotFoundError when none is."""
+    for v in views:
+        v.relevance = float((v.vecs @ q_vec).max())
+    ranked = sorted(views, key=lambda v: -v.relevance)
+    if not ranked or ranked[0].relevance < floor:
+        raise NotFoundError("no document matches this topic", source="topic")
+    cut = max(floor, ranked[0].relevance - TOPIC_MARGIN)
+    return [v for v in ranked if v.relevance >= cut][:max_docs]
+
+
+def _as_hit(v: DocView, payload: dict, rank: int) -> Hit:
+    r = v.record
+    return Hit(rank=rank, score=0.0, doc_id=r.doc_id, chunk_id=payload["chunk_id"], title=r.title, source=r.source,
+               arxiv_id=r.arxiv_id, lang=payload.get("lang", r.lang), page_start=payload.get("page_start"),
+               page_end=payload.get("page_end"), section=payload.get("section") or [], text=payload["text"],
+               position=payload.get("position", 0), page_breaks=[tuple(b) for b in payload.get("page_breaks") or []])
+
+
+def load_sentences(v: DocView, focus: np.ndarray, embed: Embed) -> None:
+    """Sentences of the document's chunks closest to `focus` (the topic, or the document itself)."""
+    order = np.argsort(-(v.vecs @ focus), kind="stable")[:CHUNKS_PER_DOC]
+    hits = [_as_hit(v, v.payloads[i], rank) for rank, i in enumerate(sorted(order), start=1)]
+    v.sentences = [c for c in candidates(hits) if _readable(c.text)]
+    v.svecs = embed([c.text for c in v.sentences]) if v.sentences else np.zeros((0, len(focus)), np.float32)
+
+
+def _readable(sentence: str) -> bool:
+    """Statements only: no titles or labels, no formula or table debris."""
+    letters = sum(ch.isalpha() for ch in sentence)
+    return not is_heading(sentence) and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6
+
+
+class Numbering:
+    """Hands out citation numbers; quoting the same sentence twice reuses its number."""
+
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self.quoted: list[Candidate] = []
+        self._by_key: dict[tuple[str, int], int] = {}
+
+    def cite(self, cand: Candidate, score: float) -> CitedText:
+        """The sentence as digest text carrying its [n]."""
+        key = (cand.hit.chunk_id, cand.start)
+        if key not in self._by_key:
+            self._by_key[key] = len(self.citations) + 1
+            self.citations.append(citation(self._by_key[key], cand, score))
+            self.quoted.append(cand)
+        return CitedText(text=" ".join(cand.text.split()), citations=[self._by_key[key]])
+
+    def number_of(self, cand: Candidate) -> int:
+        """The number already given to a quoted sentence."""
+        return self._by_key[(cand.hit.chunk_id, cand.start)]
+
+
+def entry(v: DocView, focus: np.ndarray, numbering: Numbering, theme: str | None = None) -> DigestEntry:
+    """A document's section: what is new, key points and technical aspects, each a cited quote."""
+    assert v.svecs is not None
+    if not len(v.sentences):
+        scores = np.zeros(0)
+    else:  # on-topic and typical of the document; the opening chunks (abstract, summary) say what is new
+        early = np.array([EARLY_BONUS if c.hit.position <= 1 else 0.0 for c in v.sentences])
+        scores = 0.5 * (v.svecs @ focus) + 0.5 * (v.svecs @ v.mean) + early
+    picked = mmr(scores, v.svecs, 4, margin=0.2)
+    v.best = picked[0] if picked else 0
+    technical = [i for i in np.argsort(-scores) if i not in picked and len(_TECH.findall(v.sentences[i].text)) >= 2]
+    r = v.record
+    cited = [numbering.cite(v.sentences[i], float(scores[i])) for i in picked]
+    return DigestEntry(doc_id=r.doc_id, title=r.title, kind=r.kind, lang=r.lang, link=link(r.source, r.arxiv_id),
+                       date=r.date, relevance=round(v.relevance, 4), theme=theme,
+                       new=cited[0] if cited else None, key_points=cited[1:],
+                       technical=[numbering.cite(v.sentences[i], float(scores[i])) for i in technical[:2]])

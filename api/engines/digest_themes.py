@@ -1,0 +1,126 @@
+"""Themes and cross-document insights for digests.
+
+Themes: average-linkage clustering of document mean vectors (scikit-learn), named by the words
+that are frequent in the group's titles and quotes but rare elsewhere (c-TF-IDF style).
+Insights: only statements we can cite, i.e. notes that discuss a paper in the digest, names that
+recur across documents, and the closest pair of documents, each followed by the quotes behind it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from itertools import combinations
+
+import numpy as np
+
+from veille.engines.digest import DocView, Numbering
+from veille.engines.i18n import text_for
+from veille.engines.models import CitedText, Theme
+from veille.index.sparse import _STOP
+
+# e5 document means all sit within ~0.03 cosine of each other (anisotropy): themes and "closest
+# pair" are judged on means centred on the selection's average, where distances spread out.
+THEME_DISTANCE = 0.8
+_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9-]{3,}|[\uac00-\ud7a3]{2,}")
+_ENTITY = re.compile(r"(?<![\w-])(?:[A-Z][A-Za-z]*[-.]?\d[\w.-]*|[A-Z][a-z]*[A-Z][\w-]*|[A-Z]{2,}[\w-]*)(?![\w-])")
+_GENERIC = frozenset({"LLM", "LLMs", "AI", "GPU", "GPUs", "API", "URL", "PDF", "SOTA"})
+
+
+def cluster(views: list[DocView]) -> list[list[int]]:
+    """Groups of document indices, largest first."""
+    if len(views) < 3:
+        return [list(range(len(views)))]
+    from sklearn.cluster import AgglomerativeClustering  # heavy import, only when clustering
+    labels = AgglomerativeClustering(n_clusters=None, distance_threshold=THEME_DISTANCE, metric="cosine",
+                                     linkage="average").fit_predict(centred(views))
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(i)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+def centred(views: list[DocView]) -> np.ndarray:
+    """Document means minus their average, unit length."""
+    means = np.stack([v.mean for v in views])
+    means = means - means.mean(axis=0)
+    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+
+
+def _words(v: DocView) -> list[str]:
+    """Content words of a document's title (weighted x3: titles name subjects) and quoted sentences."""
+    stop = _STOP["en"] | _STOP["fr"]
+    words = [w.lower() for w in _WORD.findall(" ".join([v.record.title] * 3 + [c.text for c in v.sentences]))]
+    return [w for w in words if w not in stop]
+
+
+def name(group: list[int], views: list[DocView], size: int = 3) -> str:
+    """A theme's name: the words frequent in its documents and rare in the others (tf × idf)."""
+    df = Counter(w for v in views for w in set(_words(v)))
+    tf = Counter(w for i in group for w in _words(views[i]))
+    scored = {w: n * math.log(1 + len(views) / df[w]) for w, n in tf.items()}
+    best = sorted(scored, key=lambda w: (-scored[w], w))[:size]
+    return " · ".join(best) if best else views[group[0]].record.title[:60]
+
+
+def themes(views: list[DocView]) -> list[Theme]:
+    """Named groups of related documents."""
+    return [Theme(name=name(g, views), doc_ids=[views[i].record.doc_id for i in g]) for g in cluster(views)]
+
+
+def _first_with(v: DocView, needle: str) -> int | None:
+    return next((i for i, c in enumerate(v.sentences) if needle in c.text), None)
+
+
+def _cite_sentences(pairs: list[tuple[DocView, int]], numbering: Numbering) -> list[int]:
+    return [n for v, i in pairs for n in numbering.cite(v.sentences[i], 1.0).citations]
+
+
+def links(views: list[DocView], numbering: Numbering, lang: str) -> list[CitedText]:
+    """Notes that discuss a paper that is also in the digest."""
+    by_arxiv = {v.record.arxiv_id: v for v in views if v.record.arxiv_id}
+    out = []
+    for v in views:
+        for ref in v.record.references:
+            paper = by_arxiv.get(ref)
+            if paper is None or paper is v or not v.sentences or not paper.sentences:
+                continue
+            cites = _cite_sentences([(v, _first_with(v, ref) or v.best), (paper, paper.best)], numbering)
+            out.append(CitedText(text=text_for(lang, "links_to", a=v.record.title, b=paper.record.title),
+                                 citations=cites))
+    return out
+
+
+def shared_entities(views: list[DocView], numbering: Numbering, lang: str, top: int = 2) -> list[CitedText]:
+    """Names (models, methods, benchmarks) quoted in several of the selected documents."""
+    where: dict[str, list[tuple[DocView, int]]] = {}
+    for v in views:
+        seen: set[str] = set()
+        for i, c in enumerate(v.sentences):
+            for entity in set(_ENTITY.findall(c.text)) - seen - _GENERIC:
+                seen.add(entity)
+                where.setdefault(entity, []).append((v, i))
+    common = sorted((e for e in where if len(where[e]) > 1), key=lambda e: (-len(where[e]), e))[:top]
+    return [CitedText(text=text_for(lang, "shared_entity", entity=e),
+                      citations=_cite_sentences(where[e][:4], numbering)) for e in common]
+
+
+def closest_pair(views: list[DocView], numbering: Numbering, lang: str) -> list[CitedText]:
+    """The two selected documents nearest to each other."""
+    if len(views) < 3:
+        return []  # with two documents, "closest pair" says nothing
+    c = centred(views)
+    pairs = [(float(c[i] @ c[j]), views[i], views[j]) for i, j in combinations(range(len(views)), 2)
+             if views[i].sentences and views[j].sentences]
+    if not pairs:
+        return []
+    sim, a, b = max(pairs, key=lambda p: p[0])
+    return [CitedText(text=text_for(lang, "close_pair", a=a.record.title, b=b.record.title, sim=sim),
+                      citations=_cite_sentences([(a, a.best), (b, b.best)], numbering))]
+
+
+def insights(views: list[DocView], numbering: Numbering, lang: str) -> list[CitedText]:
+    """Every cross-document statement we can back with quotes."""
+    return [*links(views, numbering, lang), *shared_entities(views, numbering, lang),
+            *closest_pair(views, numbering, lang)]

@@ -1,0 +1,122 @@
+"""How well a sentence answers a question: meaning, shared terms, the question's names and numbers.
+
+Dense similarity alone ranks a sentence *about* BLEU above the one *giving* the BLEU score; a
+question's numbers and named entities, and whether it asks for a quantity, are what single out
+the sentence that holds the fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from veille.index.sparse import tokenize
+from veille.ingest.lang import detect_language
+
+_SALIENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+%]*")
+_DIGIT = re.compile(r"\d")
+# A figure standing on its own ("91%", "28.4", "16,000", "338개", "576×", "175B"), not a digit buried
+# in a URL, an identifier or a citation key.
+_MEASURE = re.compile(r"(?<![\w./:-])\d[\d,.]*(?:\s?(?:%|×|x|[KMBT]|개|배|점|억|만))?(?![\w/-])|"
+                      r"(?<![\w./:-])\d[\d,.]*(?:%|×|[KMBT]|개|배)")
+_QUANTITY = re.compile(
+    r"\b(how (many|much|large|big|long|fast|high|low)|(what|which) ([\w-]+ ){0,2}(score|ratio|percentage|accuracy|"
+    r"number|size|rate|compression|speed-?up|cost|precision)|combien|quel(le)?s? ([\w-]+ ){0,2}(score|taux|précision|"
+    r"ratio|nombre|taille|coût|pourcentage|compression|gain))\b|몇|얼마|비율|점수|정확도|크기", re.IGNORECASE)
+_WEAK_CAPS = frozenset("what which who how when where why the a an in on of for is are does do did "
+                       "quel quelle quels quelles que qui comment combien selon dans le la les un une "
+                       "des du de est sont".split())
+_END = re.compile(r"[.!?:;。)\]다요죠]\W*$")
+W_TERMS, W_SALIENT, W_QUANTITY, W_PRIOR = 0.25, 0.15, 0.15, 0.03
+W_HEADING = 0.10  # a title names the subject but states nothing
+
+
+@dataclass
+class Question:
+    """What the scorer needs to know about a question."""
+
+    text: str
+    lang: str
+    terms: set[str] = field(default_factory=set)
+    salient: set[str] = field(default_factory=set)
+    quantitative: bool = False
+
+
+def _salient(text: str) -> set[str]:
+    """Numbers, identifiers and capitalised names, lower-cased ("GPT-4o", "40%", "OPT", "Llama")."""
+    out = set()
+    for i, m in enumerate(_SALIENT.finditer(text)):
+        word = m.group().rstrip(".-")
+        low = word.lower()
+        has_digit = bool(_DIGIT.search(word))
+        capital = word[:1].isupper() and (i > 0 or word.isupper() or any(c.isupper() for c in word[1:]))
+        if (has_digit or capital) and low not in _WEAK_CAPS and len(low) > 1:
+            out.add(low)
+    return out
+
+
+def profile(question: str, lang: str | None = None) -> Question:
+    """Terms, salient tokens and quantity cue of a question."""
+    lang = lang or detect_language(question, min_letters=8)
+    terms = set(tokenize(question, lang))
+    if lang != "ko":
+        terms |= set(tokenize(question, "en"))  # a French question meets English passages on shared stems
+    salient = _salient(question)
+    # Names are scored as salient tokens; counting them as terms too would make every sentence that
+    # merely names the subject outrank the one that answers about it.
+    terms -= {t for s in salient for t in tokenize(s, "en")}
+    return Question(text=question, lang=lang, terms=terms, salient=salient,
+                    quantitative=bool(_QUANTITY.search(question)))
+
+
+def _contains(text_low: str, token: str) -> bool:
+    # ASCII boundaries only: Korean particles stick to names ("VoCo-LLaMA는") and must not hide them
+    return re.search(rf"(?<![a-z0-9]){re.escape(token)}(?![a-z0-9])", text_low) is not None
+
+
+def lexical(q: Question, sentence: str, context: str, lang: str) -> tuple[float, float]:
+    """(share of the question's terms in the sentence, share of its names and numbers in sentence+context)."""
+    terms = q.terms and len(q.terms & set(tokenize(sentence, lang))) / len(q.terms)
+    low = context.lower()
+    salient = q.salient and sum(1 for s in q.salient if _contains(low, s)) / len(q.salient)
+    return float(terms or 0.0), float(salient or 0.0)
+
+
+def evidence_score(q: Question, sentence: str, context: str, lang: str, rank: int) -> float:
+    """Everything but meaning: shared terms, names and numbers, a figure for a quantity question, hit rank."""
+    terms, salient = lexical(q, sentence, context, lang)
+    quantity = W_QUANTITY if q.quantitative and _MEASURE.search(sentence) else 0.0
+    heading = W_HEADING if is_heading(sentence) else 0.0
+    return W_TERMS * terms + W_SALIENT * salient + quantity + W_PRIOR / rank - heading
+
+
+def is_heading(sentence: str) -> bool:
+    """Short and without a closing mark: a title or a label rather than a statement."""
+    return len(sentence.split()) <= 12 and not _END.search(sentence.strip())
+
+
+def score_sentences(q_vec: np.ndarray, vecs: np.ndarray, evidence: list[float]) -> np.ndarray:
+    """One score per sentence: cosine to the question plus its lexical evidence."""
+    if not len(evidence):
+        return np.zeros(0, np.float32)
+    return (vecs @ q_vec + np.asarray(evidence, np.float32)).astype(np.float32)
+
+
+def mmr(scores: np.ndarray, vecs: np.ndarray, k: int, *, lam: float = 0.75, margin: float = 0.12) -> list[int]:
+    """Up to k indices by maximal marginal relevance, never further than `margin` below the best score."""
+    if not len(scores):
+        return []
+    chosen: list[int] = []
+    best = float(scores.max())
+    while len(chosen) < k:
+        redundancy = (vecs @ vecs[chosen].T).max(axis=1) if chosen else np.zeros(len(scores))
+        value = lam * scores - (1 - lam) * redundancy
+        value[chosen] = -np.inf
+        value[scores < best - margin] = -np.inf
+        i = int(np.argmax(value))
+        if value[i] == -np.inf or (chosen and redundancy[i] > 0.97):
+            break
+        chosen.append(i)
+    return chosen

@@ -1,0 +1,67 @@
+"""`veille docs`, `stats`, `remove` and `migrate`: what is stored, and moving it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from veille.interfaces.cli.common import with_kb
+from veille.kb import KnowledgeBase
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def docs(as_json: bool) -> None:
+    """List the stored documents."""
+    records = with_kb(lambda kb: kb.documents())
+    if as_json:
+        keys = ("doc_id", "title", "source", "arxiv_id", "lang", "kind", "pages", "chunks", "ingested_at")
+        click.echo(json.dumps({"documents": [{k: v for k, v in r.model_dump(mode="json").items() if k in keys}
+                                             for r in records]}, ensure_ascii=False, indent=1))
+        return
+    for r in records:
+        click.echo(f"{r.doc_id}\t{r.kind}\t{r.lang}\t{r.chunks} chunks\t{r.title[:70]}")
+    click.echo(f"{len(records)} documents", err=True)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def stats(as_json: bool) -> None:
+    """Counts by language and kind, and the embedder in use."""
+    data = with_kb(lambda kb: kb.stats())
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    for key, value in data.items():
+        click.echo(f"{key}: {value}")
+
+
+@click.command()
+@click.argument("target")
+def remove(target: str) -> None:
+    """Delete a document entirely: veille remove DOC_ID|PATH."""
+    record = with_kb(lambda kb: kb.remove(target))
+    click.echo(f"removed {record.doc_id} ({record.chunks} chunks): {record.title}")
+
+
+@click.command()
+@click.option("--to", "url", help="Qdrant server URL to copy the knowledge base into.")
+@click.option("--to-path", type=click.Path(file_okay=False, path_type=Path), help="Or a local store folder.")
+@click.option("--api-key", envvar="VEILLE_MIGRATE_API_KEY", help="API key of the target server.")
+def migrate(url: str | None, to_path: Path | None, api_key: str | None) -> None:
+    """Copy this knowledge base into a Qdrant server (vectors included, nothing re-embedded)."""
+    from veille.index.store import QdrantStore
+    if bool(url) == bool(to_path):
+        raise click.UsageError("give --to URL or --to-path DIR (one of them)")
+
+    def run(kb: KnowledgeBase) -> tuple[int, int]:
+        target = QdrantStore(url=url, path=to_path, api_key=api_key, collection=kb.settings.collection)
+        try:
+            return kb.migrate(target), len(kb.documents())
+        finally:
+            target.close()
+
+    points, docs = with_kb(run)
+    click.echo(f"copied {points} chunks and {docs} documents to {url or to_path}")

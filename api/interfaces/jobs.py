@@ -1,0 +1,87 @@
+"""Background ingest jobs for the HTTP server: one worker, so writes to the store never overlap."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from veille.ingest.errors import VeilleError
+from veille.pipeline import IngestItem, IngestReport
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+Progress = Callable[[IngestItem], None]
+
+
+class Job(BaseModel):
+    """An ingest job as GET /jobs/{id} shows it."""
+
+    id: str
+    kind: str = Field(description="upload or arxiv.")
+    status: JobStatus = "queued"
+    created_at: datetime
+    finished_at: datetime | None = None
+    total: int | None = Field(default=None, description="Inputs to process, when known in advance.")
+    done: int = Field(default=0, description="Inputs processed so far.")
+    counts: dict[str, int] = Field(default_factory=dict, description="Items per status (added, failed...).")
+    items: list[IngestItem] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why the whole job failed.")
+
+
+class Jobs:
+    """Registry and single-thread runner of ingest jobs."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-ingest")
+
+    def get(self, job_id: str) -> Job | None:
+        """A copy of the job's current state."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return job.model_copy(deep=True) if job else None
+
+    def submit(self, kind: str, work: Callable[[Progress], IngestReport], total: int | None = None) -> Job:
+        """Queue `work(progress)`; returns the job immediately."""
+        job = Job(id=uuid.uuid4().hex[:12], kind=kind, created_at=datetime.now(UTC), total=total)
+        with self._lock:
+            self._jobs[job.id] = job
+        self._pool.submit(self._run, job.id, work)
+        return job.model_copy()
+
+    def _progress(self, job_id: str) -> Progress:
+        def step(item: IngestItem) -> None:
+            with self._lock:
+                job = self._jobs[job_id]
+                job.items.append(item)
+                job.done += 1
+                job.counts[item.status] = job.counts.get(item.status, 0) + 1
+        return step
+
+    def _run(self, job_id: str, work: Callable[[Progress], IngestReport]) -> None:
+        self._set(job_id, status="running")
+        try:
+            work(self._progress(job_id))
+            self._set(job_id, status="done")
+        except VeilleError as exc:
+            self._set(job_id, status="failed", error=str(exc))
+        except Exception as exc:  # a job must end in a state the client can read, whatever happened
+            self._set(job_id, status="failed", error=f"internal error: {type(exc).__name__}")
+
+    def _set(self, job_id: str, **changes: object) -> None:
+        with self._lock:
+            job = self._jobs[job_id]
+            for key, value in changes.items():
+                setattr(job, key, value)
+            if changes.get("status") in ("done", "failed"):
+                job.finished_at = datetime.now(UTC)
+
+    def shutdown(self) -> None:
+        """Wait for the running job and stop."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

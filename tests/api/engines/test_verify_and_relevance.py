@@ -1,0 +1,75 @@
+"""Pure functions behind ask: claim parsing, figure matching, support, question profiles, MMR."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from veille.engines.evidence import candidates
+from veille.engines.relevance import evidence_score, mmr, profile
+from veille.engines.verify import claims, figures, support
+from veille.index.memory import FakeEmbedder
+from veille.index.models import Hit
+
+
+def _hit(text: str, lang: str = "en", rank: int = 1) -> Hit:
+    return Hit(rank=rank, score=1.0, doc_id="d", chunk_id=f"c{rank}", title="T", source="/x", lang=lang, text=text,
+               page_start=3, page_end=4, page_breaks=[(0, 3), (text.find("Second"), 4)])
+
+
+def test_claims_keep_markers_even_after_the_full_stop() -> None:
+    found = claims("The cache grows linearly [1]. It costs 16,000 GPUs. [2][3] No source here.", "en")
+    assert [(c.text, c.cited) for c in found] == [
+        ("The cache grows linearly.", [1]), ("It costs 16,000 GPUs.", [2, 3]), ("No source here.", [])]
+    assert claims("A [1, 2] b.", "en")[0].cited == [1, 2]
+
+
+def test_figures_ignore_separators() -> None:
+    assert figures("16,000 H100 GPUs") == figures("16 000 H100 GPUs") == {"16000", "100"}
+    assert figures("28.4 BLEU") == figures("28,4 BLEU") == {"284"}
+
+
+def test_support_needs_the_figures_and_the_terms() -> None:
+    emb = FakeEmbedder()
+    hit = _hit("First the cache grows linearly with context length. Second it reaches 12 GB at 32k tokens.")
+    cands = candidates([hit])
+    vecs = emb.embed_passages([c.text for c in cands])
+
+    def backed(claim: str) -> int | None:
+        return support(claim, emb.embed_passages([claim])[0], cands, vecs)
+
+    assert backed("The cache reaches 12 GB at 32k tokens.") == 1
+    assert backed("The cache reaches 40 GB at 32k tokens.") is None  # a figure the passage never states
+    assert backed("Penguins migrate across the ocean every winter.") is None
+
+
+def test_candidates_are_verbatim_with_pages_and_deduplicated() -> None:
+    text = "First sentence about caches is here. Second sentence sits on the next page."
+    a, b = _hit(text, rank=1), _hit(text, rank=2)
+    cands = candidates([a, b])
+    assert [c.text for c in cands] == ["First sentence about caches is here.",
+                                       "Second sentence sits on the next page."]
+    assert [c.page for c in cands] == [3, 4]
+    assert all(text[c.start:c.end] == c.text for c in cands)
+
+
+def test_question_profile() -> None:
+    q = profile("What BLEU score does the big Transformer reach on WMT 2014?")
+    assert q.quantitative and {"bleu", "transformer", "wmt", "2014"} <= q.salient and "what" not in q.salient
+    assert profile("DeepSeek-Coder-V2는 몇 개의 언어를 지원하나요?").salient == {"deepseek-coder-v2"}
+    assert profile("Combien a coûté DBRX ?").quantitative
+    assert not profile("Pourquoi le cache grossit-il ?").quantitative
+
+
+def test_a_stated_figure_outranks_a_sentence_that_only_names_the_subject() -> None:
+    q = profile("What BLEU score does the Transformer reach?")
+    figure = evidence_score(q, "The big model reaches 28.4 BLEU.", "", "en", 1)
+    naming = evidence_score(q, "BLEU is a metric used with the Transformer.", "", "en", 1)
+    title = evidence_score(q, "Attention Is All You Need", "", "en", 1)
+    assert figure > title and naming > title
+
+
+def test_mmr_skips_near_duplicates_and_weak_sentences() -> None:
+    vecs = np.array([[1, 0], [1, 0.01], [0, 1], [0.7, 0.7]], dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    scores = np.array([1.0, 0.99, 0.95, 0.5], dtype=np.float32)
+    assert mmr(scores, vecs, 3) == [0, 2]
