@@ -8,7 +8,7 @@
 The package's rooms (see the README's Layout): `veille.ingest` (sources → documents → chunks),
 `veille.index` (embeddings, keyword vectors, stores, retrieval), `veille.engines` (answers, digests,
 checks on generated text, LLM layer), `veille.interfaces` (CLI, HTTP server, remote client, jobs),
-and on top the facade (`veille.kb`), its backends, the ingest pipeline, migration and settings.
+and on top the facade (`veille.kb`), its backends, the ingest pipeline, evaluation and settings.
 """
 
 from __future__ import annotations

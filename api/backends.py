@@ -11,7 +11,7 @@ from veille.engines.llm import LLM, make_llm
 from veille.index.cache import EmbeddingCache, embed_passages
 from veille.index.embedder import Embedder, load_embedder
 from veille.index.models import EmbedderInfo
-from veille.index.store import QdrantStore, Store
+from veille.index.store import Store
 from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
 from veille.ingest.chunking import ChunkingOptions, TokenCounter
 from veille.settings import Settings
@@ -43,9 +43,7 @@ class Backends:
     def store(self) -> Store:
         """The vector store, opened and checked against the embedder."""
         if self._store is None:
-            s = self.settings
-            self._store = QdrantStore(path=None if s.qdrant_url else s.home / "qdrant", url=s.qdrant_url,
-                                      api_key=s.qdrant_api_key, collection=s.collection)
+            self._store = open_store(self.settings)
         if not self._opened:
             e = self.embedder
             self._store.open(EmbedderInfo(model=e.model_id, dim=e.dim, runtime=e.runtime))
@@ -97,3 +95,14 @@ class Backends:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+
+
+def open_store(settings: Settings) -> Store:
+    """A Qdrant server when VEILLE_QDRANT_URL is set, else the embedded store under VEILLE_HOME.
+
+    Imported here, not at the top: each backend pulls in its own engine (qdrant-client is heavy)."""
+    if settings.qdrant_url:
+        from veille.index.qdrant import QdrantStore
+        return QdrantStore(url=settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.collection)
+    from veille.index.transfer import open_embedded
+    return open_embedded(settings.home, settings.collection)

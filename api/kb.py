@@ -1,12 +1,13 @@
 """The KnowledgeBase facade shared by the CLI, the HTTP API and notebooks.
 
 It keeps what a user calls (ingest, search, ask, digest, documents, stats, remove, close) and hands
-each call to its stage: veille.pipeline ingests, veille.index retrieves, veille.engines answers and
-writes digests, veille.migration copies stores. The backends it runs on are veille.backends'.
+each call to its stage: veille.pipeline ingests, veille.index retrieves and copies stores, veille.engines
+answers and writes digests. The backends it runs on are veille.backends'.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -24,13 +25,14 @@ from veille.filters import check_filters
 from veille.index.models import DocRecord, Hit, SearchFilters, SearchMode
 from veille.index.retrieval import search, search_many
 from veille.index.store import Store
+from veille.index.transfer import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
 from veille.ingest.errors import VeilleError
-from veille.migration import copy_store
 from veille.pipeline import (
     IngestReport,
     Progress,
     Sink,
+    build_index,
     discovered,
     dry_sink,
     load_arxiv,
@@ -69,7 +71,8 @@ class KnowledgeBase(Backends):
         report = IngestReport(items=items)
         files = found.files if dry_run else skip_unchanged(found.files, self.store.docs(), report, progress, origins)
         loaded = load_files(files, self.arxiv_store.get, origins)
-        return run(loaded, self._sink(dry_run), report, progress, self.chunking, self.token_counter())
+        return self._indexed(run(loaded, self._sink(dry_run), report, progress, self.chunking, self.token_counter()),
+                             dry_run)
 
     def ingest_arxiv(self, *, ids: list[str] | None = None, query: str | None = None,
                      category: str | None = None, days: int = 1, max_results: int = 50,
@@ -78,7 +81,17 @@ class KnowledgeBase(Backends):
         """Fetch papers from arXiv (ids, a query, or a category window) and ingest them."""
         loaded = load_arxiv(fetcher or self.arxiv_fetcher(), ids=ids, query=query, category=category, days=days,
                             max_results=max_results)
-        return run(loaded, self._sink(dry_run), IngestReport(), progress, self.chunking, self.token_counter())
+        return self._indexed(run(loaded, self._sink(dry_run), IngestReport(), progress, self.chunking,
+                                 self.token_counter()), dry_run)
+
+    def optimize(self, force: bool = True) -> bool:
+        """Build the embedded store's search index now (force) or once enough chunks await it."""
+        return build_index(self.store, at_least=0 if force else max(1, self.settings.index_after), notify=_say)
+
+    def _indexed(self, report: IngestReport, dry_run: bool) -> IngestReport:
+        if not dry_run and report.count("added", "updated"):
+            self.optimize(force=False)
+        return report
 
     def _sink(self, dry_run: bool) -> Sink:
         if dry_run:
@@ -178,6 +191,10 @@ class KnowledgeBase(Backends):
             "by_kind": dict(Counter(d.kind for d in docs).most_common()),
             "pages": sum(d.pages or 0 for d in docs),
             "embedder": {"model": e.model_id, "runtime": e.runtime, "dim": e.dim},
-            "store": {"url": s.qdrant_url, "path": None if s.qdrant_url else str(s.home / "qdrant"),
+            "store": {"url": s.qdrant_url, "path": None if s.qdrant_url else str(s.home / EDGE_DIR),
                       "collection": s.collection},
         }
+
+
+def _say(message: str) -> None:
+    print(f"veille: {message}", file=sys.stderr)

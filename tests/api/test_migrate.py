@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.conftest import SAMPLES, make_settings
+from veille.index.edge import EdgeStore
 from veille.index.memory import FakeEmbedder, MemoryStore
-from veille.index.store import QdrantStore
+from veille.index.qdrant import QdrantStore
+from veille.index.transfer import KEPT_DIR, LEGACY_DIR
 from veille.interfaces.cli import cli
 from veille.kb import KnowledgeBase
 
@@ -36,3 +39,50 @@ def test_migrate_copies_points_and_records_without_embedding(tmp_path: Path) -> 
 def test_cli_migrate_needs_one_target(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["migrate"])
     assert out.exit_code == 2 and "--to URL or --to-path" in out.output
+
+
+def test_migrate_embedded_to_server_and_back(tmp_path: Path) -> None:
+    """Edge → a Qdrant collection (qdrant-client's code path, here its in-memory mode) → a new Edge store."""
+    shutil.copytree(SAMPLES / "notes", tmp_path / "notes")
+    emb = FakeEmbedder()
+    with KnowledgeBase(make_settings(tmp_path / "home"), embedder=emb) as kb:
+        kb.ingest([tmp_path / "notes"])
+        assert isinstance(kb.store, EdgeStore)
+        before = [h.chunk_id for h in kb.search("cache KV mémoire", k=3)]
+        server = QdrantStore(collection="veille")
+        points = kb.migrate(server, batch=5)
+    calls = emb.embedded
+    with KnowledgeBase(make_settings(tmp_path / "other"), embedder=emb, store=server) as remote:
+        assert [h.chunk_id for h in remote.search("cache KV mémoire", k=3)] == before
+        back = EdgeStore(tmp_path / "back")
+        assert remote.migrate(back) == points
+        back.close()
+    with KnowledgeBase(make_settings(tmp_path / "third"), embedder=emb, store=EdgeStore(tmp_path / "back")) as kb3:
+        assert len(kb3.documents()) == 3 and [h.chunk_id for h in kb3.search("cache KV mémoire", k=3)] == before
+    assert emb.embedded == calls + 2  # the two queries: nothing re-embedded on the way
+
+
+def _legacy_home(tmp_path: Path, emb: FakeEmbedder) -> tuple[Path, list[str]]:
+    """A VEILLE_HOME as the local-mode versions of Veille left it."""
+    shutil.copytree(SAMPLES / "notes", tmp_path / "notes")
+    home = tmp_path / "home"
+    with KnowledgeBase(make_settings(home), embedder=emb,
+                       store=QdrantStore(path=home / LEGACY_DIR, collection="veille")) as old:
+        old.ingest([tmp_path / "notes"])
+        return home, [h.chunk_id for h in old.search("cache KV mémoire", k=3)]
+
+
+def test_a_local_mode_home_is_converted_once_and_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    emb = FakeEmbedder()
+    home, before = _legacy_home(tmp_path, emb)
+    (home / "edge.converting").mkdir()  # an earlier conversion killed half-way
+    calls = emb.embedded
+    with KnowledgeBase(make_settings(home), embedder=emb) as kb:
+        assert [h.chunk_id for h in kb.search("cache KV mémoire", k=3)] == before
+        assert len(kb.documents()) == 3
+    assert emb.embedded == calls + 1  # the query only
+    assert "converted" in capsys.readouterr().err
+    assert (home / KEPT_DIR).is_dir() and not (home / LEGACY_DIR).exists() and not (home / "edge.converting").exists()
+    with KnowledgeBase(make_settings(home), embedder=emb) as again:  # opened as is, no second conversion
+        assert len(again.documents()) == 3
+    assert "convert" not in capsys.readouterr().err

@@ -1,26 +1,32 @@
-"""The same contract for every Store implementation: Qdrant local folder, Qdrant in memory, fake."""
+"""The same contract for every Store implementation: Qdrant Edge (the embedded default), qdrant-client's
+local folder and in-memory modes (the server's code path), and the unit tests' fake."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from veille.index.edge import EdgeStore
 from veille.index.fusion import hybrid_query
 from veille.index.memory import MemoryStore
 from veille.index.models import DocRecord, EmbedderInfo, Point, SearchFilters
-from veille.index.store import QdrantStore, Store
+from veille.index.qdrant import QdrantStore
+from veille.index.store import Store
 from veille.ingest.errors import StoreError
 
 INFO = EmbedderInfo(model="m", dim=3, runtime="fake")
 
 
-@pytest.fixture(params=["qdrant-local", "qdrant-memory", "memory"])
+@pytest.fixture(params=["edge", "qdrant-local", "qdrant-memory", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     s: Store
-    if request.param == "qdrant-local":
+    if request.param == "edge":
+        s = EdgeStore(tmp_path / "e")
+    elif request.param == "qdrant-local":
         s = QdrantStore(path=tmp_path / "q")
     elif request.param == "qdrant-memory":
         s = QdrantStore()
@@ -105,21 +111,60 @@ def test_incompatible_embedder_is_refused(store: Store) -> None:
     store.open(EmbedderInfo(model="m", dim=3, runtime="another-runtime"))  # same model: fine
 
 
-def test_local_store_lock_names_the_holder(tmp_path: Path) -> None:
-    first = QdrantStore(path=tmp_path / "q")
+def test_exclude_references_filters_booleans(store: Store) -> None:
+    _fill(store)
+    store.upsert([_point(_uuid(5), "d", [1, 0, 0], [10], references=True)])
+    q, everything = [1.0, 0.0, 0.0], SearchFilters()
+    assert _uuid(5) in {p["chunk_id"] for _, p in store.query(q, None, "dense", 10, everything, False)}
+    kept = {p["chunk_id"] for _, p in store.query(q, None, "dense", 10, SearchFilters(exclude_references=True), False)}
+    assert kept == {_uuid(n) for n in (1, 2, 3, 4)}  # a boolean filter that silently matches nothing fails here
+
+
+def test_sparse_scores_are_bm25_idf(store: Store) -> None:
+    _fill(store)  # term 13 is in 1 of the 4 points: idf = ln(1 + (4 - 1 + 0.5) / (1 + 0.5))
+    ((score, payload),) = store.query(None, ([13], [1.0]), "sparse", 5, SearchFilters(), False)
+    assert payload["chunk_id"] == _uuid(4) and score == pytest.approx(math.log(1 + 3.5 / 1.5), rel=1e-4)
+
+
+def test_vectors_round_trip(store: Store) -> None:
+    _fill(store)
+    exported = {p.chunk_id: p for p in store.export_points(batch=3)}
+    assert set(exported) == {_uuid(n) for n in (1, 2, 3, 4)}
+    assert exported[_uuid(1)].sparse_indices == [10, 11] and exported[_uuid(1)].sparse_values == [1.0, 1.0]
+    assert exported[_uuid(3)].payload["lang"] == "fr"
+    ((payload, dense), (_, second)) = store.chunk_vectors("a")
+    assert payload["chunk_id"] == _uuid(1) and dense == pytest.approx([1, 0, 0]) and len(second) == 3
+
+
+def test_per_doc_reaches_past_a_long_document(store: Store) -> None:
+    long_doc = [_point(f"00000000-0000-0000-0000-0000000001{n:02d}", "long", [1, 0.01 * n, 0], [10])
+                for n in range(40)]
+    store.upsert([*long_doc, _point(_uuid(9), "short", [0.5, 1, 0], [10])])
+    rows = store.query([1, 0, 0], None, "dense", 2, SearchFilters(), True)
+    assert [p["doc_id"] for _, p in rows] == ["long", "short"]
+
+
+@pytest.mark.parametrize("kind", ["edge", "qdrant-local"])
+def test_embedded_store_lock_names_the_holder(tmp_path: Path, kind: str) -> None:
+    def make() -> Store:
+        return EdgeStore(tmp_path / "e") if kind == "edge" else QdrantStore(path=tmp_path / "q")
+    first = make()
     try:
         with pytest.raises(StoreError, match=r"in use by process \d+.*VEILLE_QDRANT_URL"):
-            QdrantStore(path=tmp_path / "q")
+            make()
     finally:
         first.close()
-    QdrantStore(path=tmp_path / "q").close()  # released
+    make().close()  # released
 
 
-def test_store_persists_across_reopen(tmp_path: Path) -> None:
-    s = QdrantStore(path=tmp_path / "q")
+@pytest.mark.parametrize("kind", ["edge", "qdrant-local"])
+def test_store_persists_across_reopen(tmp_path: Path, kind: str) -> None:
+    def make() -> Store:
+        return EdgeStore(tmp_path / "e") if kind == "edge" else QdrantStore(path=tmp_path / "q")
+    s = make()
     s.open(INFO)
     _fill(s)
     s.close()
-    again = QdrantStore(path=tmp_path / "q")
+    again = make()
     assert again.stored_info() == INFO and again.count() == 4
     again.close()

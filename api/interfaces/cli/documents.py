@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -48,16 +49,22 @@ def remove(target: str) -> None:
 
 @click.command()
 @click.option("--to", "url", help="Qdrant server URL to copy the knowledge base into.")
-@click.option("--to-path", type=click.Path(file_okay=False, path_type=Path), help="Or a local store folder.")
+@click.option("--to-path", type=click.Path(file_okay=False, path_type=Path),
+              help="Or an embedded (Qdrant Edge) store folder, e.g. another VEILLE_HOME's edge/.")
 @click.option("--api-key", envvar="VEILLE_MIGRATE_API_KEY", help="API key of the target server.")
 def migrate(url: str | None, to_path: Path | None, api_key: str | None) -> None:
-    """Copy this knowledge base into a Qdrant server (vectors included, nothing re-embedded)."""
-    from veille.index.store import QdrantStore
+    """Copy this knowledge base into a Qdrant server, or a server's into an embedded store (vectors
+    included, nothing re-embedded)."""
+    from veille.index.edge import EdgeStore
+    from veille.index.qdrant import QdrantStore
+    from veille.index.store import Store
     if bool(url) == bool(to_path):
         raise click.UsageError("give --to URL or --to-path DIR (one of them)")
 
     def run(kb: KnowledgeBase) -> tuple[int, int]:
-        target = QdrantStore(url=url, path=to_path, api_key=api_key, collection=kb.settings.collection)
+        collection = kb.settings.collection
+        target: Store = (QdrantStore(url=url, api_key=api_key, collection=collection) if url
+                         else EdgeStore(cast(Path, to_path), collection))
         try:
             return kb.migrate(target), len(kb.documents())
         finally:
@@ -65,3 +72,10 @@ def migrate(url: str | None, to_path: Path | None, api_key: str | None) -> None:
 
     points, docs = with_kb(run)
     click.echo(f"copied {points} chunks and {docs} documents to {url or to_path}")
+
+
+@click.command()
+def optimize() -> None:
+    """Build the embedded store's search index now (ingest does it once VEILLE_INDEX_AFTER chunks await it)."""
+    built = with_kb(lambda kb: kb.optimize())
+    click.echo("search index up to date" + ("" if built else " (nothing to build)"))

@@ -83,8 +83,8 @@ def test_bad_search_input(home: Path, args: list[str], message: str) -> None:
 
 def test_locked_store_names_the_other_process(home: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from veille.index.store import QdrantStore; "
-         f"s = QdrantStore(path=__import__('pathlib').Path({str(home / 'qdrant')!r})); "
+        [sys.executable, "-c", "import sys, time; from veille.index.edge import EdgeStore; "
+         f"s = EdgeStore(__import__('pathlib').Path({str(home / 'edge')!r})); "
          "print('ready', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[3])
     try:
