@@ -88,8 +88,8 @@ def recall(store: EdgeStore, vectors: np.ndarray, k: int, filters: SearchFilters
     flt = edge.edge_filter(filters)
     got = []
     for v in vectors:
-        approx = store._search(v.tolist(), "dense", k, flt, edge.search_params(flt))
-        exact = store._search(v.tolist(), "dense", k, flt, edge.qe.SearchParams(exact=True))
+        approx = store.nearest(v.tolist(), "dense", k, flt, edge.search_params(flt))
+        exact = store.nearest(v.tolist(), "dense", k, flt, edge.qe.SearchParams(exact=True))
         want = {p["chunk_id"] for _, p in exact}
         got.append(len(want & {p["chunk_id"] for _, p in approx}) / max(1, len(want)))
     return float(np.mean(got))

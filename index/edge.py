@@ -106,26 +106,27 @@ class EdgeStore:
     def upsert(self, points: list[Point]) -> None:
         """Insert or replace chunk points."""
         if points:
-            self._chunks.update(qe.UpdateOperation.upsert_points([qe.Point(
+            self._open(self.chunks).update(qe.UpdateOperation.upsert_points([qe.Point(
                 p.chunk_id, {"dense": p.dense, "sparse": qe.SparseVector(p.sparse_indices, p.sparse_values)},
                 p.payload) for p in points]))
 
     def delete_chunks(self, doc_id: str, keep: set[str]) -> None:
         """Delete a document's chunks except those in `keep`."""
         must_not: list[Any] = [qe.HasIdCondition(set(keep))] if keep else []
-        self._chunks.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(
+        self._open(self.chunks).update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(
             must=[_doc_condition(doc_id)], must_not=must_not or None)))
 
     def put_doc(self, record: DocRecord) -> None:
         """Insert or replace a document record (the last write of a document's ingest)."""
         payload = record.model_dump(mode="json") | {"chunk_ids": record.chunk_ids}
-        self._docs.update(qe.UpdateOperation.upsert_points([qe.Point(point_uuid(record.doc_id), {}, payload)]))
+        point = qe.Point(point_uuid(record.doc_id), {}, payload)
+        self._open(self.docs_shard).update(qe.UpdateOperation.upsert_points([point]))
         self._flush_soon()
 
     def delete_doc(self, doc_id: str) -> None:
         """Remove a document's chunks first, then its record (a crash leaves it re-removable)."""
         self.delete_chunks(doc_id, set())
-        self._docs.update(qe.UpdateOperation.delete_points([point_uuid(doc_id)]))
+        self._open(self.docs_shard).update(qe.UpdateOperation.delete_points([point_uuid(doc_id)]))
         self.flush()
 
     def flush(self) -> None:
@@ -182,6 +183,7 @@ class EdgeStore:
             sparse = vec.get("sparse")
             yield Point(chunk_id=str(r.id), dense=list(vec.get("dense") or []),
                         sparse_indices=list(getattr(sparse, "indices", [])),
+                        # Edge hands back whole weights as ints (1.0 → 1)
                         sparse_values=[float(v) for v in getattr(sparse, "values", [])], payload=r.payload or {})
 
     def count(self) -> int:
@@ -204,15 +206,16 @@ class EdgeStore:
         params = search_params(flt)
         depth = limit
         while True:  # Edge has no group-by: one document's chunks can fill a page, so go deeper
-            rows = self._search(vector, mode, depth, flt, params)
+            rows = self.nearest(vector, mode, depth, flt, params)
             ranked = best_per_doc(rows) if per_doc else rows
             if not per_doc or len(ranked) >= limit or len(rows) < depth:
                 return ranked[:limit]
             depth *= 4
 
-    def _search(self, vector: Any, using: str, limit: int, flt: qe.Filter | None,
+    def nearest(self, vector: Any, using: str, limit: int, flt: qe.Filter | None,
                 params: qe.SearchParams) -> list[tuple[float, dict[str, Any]]]:
-        found = self._chunks.query(qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector, using=using),
+        """(score, payload) of the `limit` nearest chunks by one named vector, with Edge's own parameters."""
+        found = self._open(self.chunks).query(qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector, using=using),
                                                    filter=flt, params=params, with_payload=True,
                                                    with_vector=False))
         return [(p.score, p.payload or {}) for p in found]
@@ -244,17 +247,11 @@ class EdgeStore:
         self.chunks = self.docs_shard = None
         self.lock.release()
 
-    @property
-    def _chunks(self) -> qe.EdgeShard:
-        if self.chunks is None:
+    def _open(self, shard: qe.EdgeShard | None) -> qe.EdgeShard:
+        """A shard to write to: open() creates them."""
+        if shard is None:
             raise StoreError("the store is not open (open() creates it)", source=str(self.path))
-        return self.chunks
-
-    @property
-    def _docs(self) -> qe.EdgeShard:
-        if self.docs_shard is None:
-            raise StoreError("the store is not open (open() creates it)", source=str(self.path))
-        return self.docs_shard
+        return shard
 
 
 def search_params(flt: qe.Filter | None) -> qe.SearchParams:

@@ -28,7 +28,7 @@ class ProcessLock:
             self._handle.close()
             self._handle = None
             raise StoreError(lock_message(folder), source=str(folder)) from exc
-        (folder / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "cmd": cmdline()}))
+        (folder / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "cmd": _cmdline()}))
 
     def message(self) -> str:
         """What to tell a user refused by the store's own engine lock."""
@@ -56,7 +56,7 @@ def lock_message(folder: Path) -> str:
             "process (or send work through `veille serve`), or set VEILLE_QDRANT_URL to use a Qdrant server")
 
 
-def cmdline() -> str:
+def _cmdline() -> str:
     try:
         return Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
     except OSError:

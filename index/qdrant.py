@@ -1,23 +1,20 @@
 """The store on a Qdrant server (or cluster) through qdrant-client, shared by processes and machines.
 
 qdrant-client's local mode (a folder, pure Python) is still readable here: an old VEILLE_HOME is
-converted from it (index.conversion), and `veille migrate --to-path` can still write one.
+converted from it (index.transfer); the contract tests still run on it.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import portalocker
 from qdrant_client import QdrantClient, models
 
 from veille.index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
-from veille.index.owner import OWNER_FILE, cmdline, lock_message
+from veille.index.owner import ProcessLock, lock_message
 from veille.index.store import META_ID, check_compatible, point_uuid, record_from_payload
 from veille.ingest.errors import StoreError
 
@@ -45,6 +42,7 @@ class QdrantStore:
                  collection: str = "veille") -> None:
         self.chunks_name, self.docs_name = f"{collection}_chunks", f"{collection}_docs"
         self.url, self.path = url, path
+        self.lock: ProcessLock | None = None
         self.client = self._connect(path, url, api_key)
 
     def _connect(self, path: Path | None, url: str | None, api_key: str | None) -> QdrantClient:
@@ -53,13 +51,14 @@ class QdrantStore:
         if path is None:
             return QdrantClient(location=":memory:")
         path.mkdir(parents=True, exist_ok=True)
-        _check_unlocked(path)
+        # Our own lock first, as for the Edge store: it names the holder, and qdrant-client leaks
+        # its lock file's handle when it finds the folder taken.
+        self.lock = ProcessLock(path)
         try:
-            client = QdrantClient(path=str(path))
-        except RuntimeError as exc:
+            return QdrantClient(path=str(path))
+        except RuntimeError as exc:  # held by a process that is not Veille
+            self.lock.release()
             raise StoreError(lock_message(path), source=str(path)) from exc
-        (path / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "cmd": cmdline()}))
-        return client
 
     def open(self, info: EmbedderInfo) -> None:
         """Create the collections, or check they were built with a compatible embedder."""
@@ -210,19 +209,5 @@ class QdrantStore:
     def close(self) -> None:
         """Release the client (and the local-mode lock)."""
         self.client.close()
-        if self.path is not None:
-            (self.path / OWNER_FILE).unlink(missing_ok=True)
-
-
-def _check_unlocked(path: Path) -> None:
-    """Probe local mode's lock ourselves: qdrant-client leaks the lock file's handle when the
-    lock is taken, and says nothing about who holds it."""
-    lock = path / ".lock"
-    if not lock.exists():
-        return
-    with lock.open("r+") as fh:
-        try:
-            portalocker.lock(fh, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
-        except portalocker.exceptions.LockException as exc:
-            raise StoreError(lock_message(path), source=str(path)) from exc
-        portalocker.unlock(fh)
+        if self.lock is not None:
+            self.lock.release()

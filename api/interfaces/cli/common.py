@@ -17,6 +17,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 def fail(exc: VeilleError) -> NoReturn:
+    """Print the error (it names its input) and exit with code 1."""
     click.echo(f"error: {exc}", err=True)
     raise SystemExit(EXIT_ERROR)
 
