@@ -32,7 +32,7 @@ from veille.pipeline import (
     IngestReport,
     Progress,
     Sink,
-    build_index,
+    build_search_index,
     discovered,
     dry_sink,
     load_arxiv,
@@ -60,11 +60,12 @@ class KnowledgeBase(Backends):
 
     # -- ingest ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], *, dry_run: bool = False, progress: Progress | None = None,
-               origins: Mapping[str, str] | None = None) -> IngestReport:
+               origins: Mapping[str, str] | None = None, build_index: bool = True) -> IngestReport:
         """Ingest files and folders (PDF, notes, JSONL). Failures are reported, never raised.
 
         `origins` maps a file that is a copy (an upload) to the name it has on its owner's machine,
-        so that it is stored, and later recognised, under that name.
+        so that it is stored, and later recognised, under that name. `build_index`: build the
+        search index at the end once VEILLE_INDEX_AFTER chunks await it (the server does it itself).
         """
         origins = origins or {}
         found, items = discovered(Path(p) for p in paths)
@@ -72,24 +73,25 @@ class KnowledgeBase(Backends):
         files = found.files if dry_run else skip_unchanged(found.files, self.store.docs(), report, progress, origins)
         loaded = load_files(files, self.arxiv_store.get, origins)
         return self._indexed(run(loaded, self._sink(dry_run), report, progress, self.chunking, self.token_counter()),
-                             dry_run)
+                             build_index and not dry_run)
 
     def ingest_arxiv(self, *, ids: list[str] | None = None, query: str | None = None,
                      category: str | None = None, days: int = 1, max_results: int = 50,
                      dry_run: bool = False, fetcher: ArxivFetcher | None = None,
-                     progress: Progress | None = None) -> IngestReport:
+                     progress: Progress | None = None, build_index: bool = True) -> IngestReport:
         """Fetch papers from arXiv (ids, a query, or a category window) and ingest them."""
         loaded = load_arxiv(fetcher or self.arxiv_fetcher(), ids=ids, query=query, category=category, days=days,
                             max_results=max_results)
         return self._indexed(run(loaded, self._sink(dry_run), IngestReport(), progress, self.chunking,
-                                 self.token_counter()), dry_run)
+                                 self.token_counter()), build_index and not dry_run)
 
     def optimize(self, force: bool = True) -> bool:
         """Build the embedded store's search index now (force) or once enough chunks await it."""
-        return build_index(self.store, at_least=0 if force else max(1, self.settings.index_after), notify=_say)
+        at_least = 0 if force else max(1, self.settings.index_after)
+        return build_search_index(self.store, at_least=at_least, notify=_say)
 
-    def _indexed(self, report: IngestReport, dry_run: bool) -> IngestReport:
-        if not dry_run and report.count("added", "updated"):
+    def _indexed(self, report: IngestReport, build: bool) -> IngestReport:
+        if build and report.count("added", "updated"):
             self.optimize(force=False)
         return report
 

@@ -196,7 +196,7 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_index(store: Store, *, at_least: int, notify: Callable[[str], None]) -> bool:
+def build_search_index(store: Store, *, at_least: int, notify: Callable[[str], None]) -> bool:
     """Build the store's search index when at least `at_least` chunks await it (0: whatever waits).
 
     Until then new chunks are searched exactly, which stays fast for tens of thousands of them

@@ -25,6 +25,7 @@ from veille.ingest.errors import LLMError, NotFoundError, QueryError, StoreError
 from veille.ingest.sources import SUPPORTED_SUFFIXES
 from veille.interfaces.jobs import Job, Jobs
 from veille.kb import KnowledgeBase
+from veille.pipeline import IngestReport
 from veille.settings import Settings
 
 _STATUS = [(NotFoundError, 404), (QueryError, 400), (LLMError, 502), (StoreError, 503), (VeilleError, 400)]
@@ -94,6 +95,15 @@ class Service:
         """Run a knowledge-base method under the lock."""
         with self.lock:
             return fn(*args, **kwargs)
+
+    def ingest(self, fn: Any, *args: Any, **kwargs: Any) -> IngestReport:
+        """An ingest job: the writes under the lock, then the search index built outside it.
+
+        Building takes minutes at 100k chunks; the engine answers searches meanwhile (it releases
+        the GIL), so readers are not made to wait. Jobs run one at a time, so writes stay ordered."""
+        report: IngestReport = self.call(fn, *args, build_index=False, **kwargs)
+        self.kb.optimize(force=False)
+        return report
 
 
 def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None) -> FastAPI:
@@ -250,7 +260,7 @@ def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any
         """Fetch and ingest papers from arXiv in the background."""
         if sum(x is not None for x in (req.ids, req.query, req.category)) != 1:
             raise QueryError("give exactly one of ids, query or category", source="ingest/arxiv")
-        return s.jobs.submit("arxiv", lambda progress: s.call(
+        return s.jobs.submit("arxiv", lambda progress: s.ingest(
             kb.ingest_arxiv, ids=req.ids, query=req.query, category=req.category, days=req.days,
             max_results=req.max_results, progress=progress), total=len(req.ids) if req.ids else None)
 
@@ -269,8 +279,8 @@ def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any
         root, limit = settings.home / "uploads", settings.max_upload_mb
         saved = [_save(f, root, name, limit) for f, name in zip(files, names, strict=True)]
         mapping = {str(p): o for p, o in zip(saved, origins or [], strict=False)}
-        return s.jobs.submit("upload", lambda progress: s.call(kb.ingest, saved, progress=progress,
-                                                               origins=mapping), total=len(saved))
+        return s.jobs.submit("upload", lambda progress: s.ingest(kb.ingest, saved, progress=progress,
+                                                                 origins=mapping), total=len(saved))
 
     @app.get("/jobs/{job_id}")
     def job(job_id: str) -> Job:

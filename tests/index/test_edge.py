@@ -13,7 +13,7 @@ from veille.index.edge import EdgeStore
 from veille.index.memory import FakeEmbedder
 from veille.index.models import EmbedderInfo, Point
 from veille.kb import KnowledgeBase
-from veille.pipeline import build_index
+from veille.pipeline import build_search_index
 
 INGEST = """
 import sys
@@ -86,8 +86,8 @@ def test_build_index_waits_for_enough_chunks(tmp_path: Path) -> None:
     store.upsert(_points(200))
     said: list[str] = []
     assert store.unindexed() == 200  # new points are searched exactly until optimize() runs
-    assert build_index(store, at_least=1000, notify=said.append) is False and said == []
-    build_index(store, at_least=100, notify=said.append)
+    assert build_search_index(store, at_least=1000, notify=said.append) is False and said == []
+    build_search_index(store, at_least=100, notify=said.append)
     assert said[0].startswith("building the search index over 200 new chunks") and "built in" in said[1]
     assert store.count() == 200
     store.close()

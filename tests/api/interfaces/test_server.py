@@ -18,6 +18,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.conftest import SAMPLES, make_settings
+from veille.index.edge import EdgeStore
+from veille.index.memory import FakeEmbedder
 from veille.interfaces.server import create_app
 from veille.kb import KnowledgeBase
 
@@ -171,3 +173,31 @@ def test_fifty_parallel_searches(live: str) -> None:
     with ThreadPoolExecutor(max_workers=50) as pool:
         codes = list(pool.map(one, queries[:50]))
     assert codes == [200] * 50
+
+
+class _WatchedStore(EdgeStore):
+    """An Edge store that records whether the server's lock was held while its index was built."""
+
+    server_lock: threading.Lock | None = None
+    held: list[bool] = []  # noqa: RUF012 (one test's record)
+
+    def optimize(self) -> bool:
+        assert self.server_lock is not None
+        free = self.server_lock.acquire(blocking=False)
+        if free:
+            self.server_lock.release()
+        self.held.append(not free)
+        return super().optimize()
+
+
+def test_ingest_jobs_build_the_index_outside_the_lock(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLES / "notes", tmp_path / "notes")
+    store = _WatchedStore(tmp_path / "edge")
+    kb = KnowledgeBase(make_settings(tmp_path / "home", index_after=0), embedder=FakeEmbedder(), store=store)
+    app = create_app(kb)
+    store.server_lock = app.state.service.lock
+    with TestClient(app) as c:
+        files = [("files", (p.name, p.read_bytes())) for p in sorted((tmp_path / "notes").rglob("*")) if p.is_file()]
+        job = _wait(c, c.post("/ingest/upload", files=files).json()["id"])
+        assert job["status"] == "done" and store.held == [False]  # readers were free to search meanwhile
+        assert c.get("/stats").json()["documents"] == 3
