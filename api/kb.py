@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from veille.backends import Backends
+from veille.backends import Backends, open_store
 from veille.engines.answering import Evidence, collect
 from veille.engines.asking import ask_stream
 from veille.engines.digesting import make_digest
 from veille.engines.models import Answer, Digest
 from veille.filters import check_filters
-from veille.index.models import DocRecord, Hit, SearchFilters, SearchMode
+from veille.index.models import DocRecord, EmbedderInfo, Hit, SearchFilters, SearchMode
+from veille.index.reembed import reembed
 from veille.index.retrieval import search, search_many
 from veille.index.store import Store
 from veille.index.transfer import EDGE_DIR, copy_store
@@ -89,6 +90,23 @@ class KnowledgeBase(Backends):
         """Build the embedded store's search index now (force) or once enough chunks await it."""
         at_least = 0 if force else max(1, self.settings.index_after)
         return build_search_index(self.store, at_least=at_least, notify=_say)
+
+    def reembed(self, runtime: str | None = None, progress: Callable[[int], None] | None = None) -> int:
+        """Re-embed every stored chunk with `runtime` (default: the configured one, 'auto' picking the
+        fastest), in place; from then on the store holds that runtime's vectors. Returns the chunks done."""
+        target = self.load_embedder(runtime or self.settings.embedding_runtime)
+        if self._store is None:
+            self._store = open_store(self.settings)
+        store = self._store
+        store.open(EmbedderInfo(model=target.model_id, dim=target.dim, runtime=target.runtime))
+        held = store.stored_info()
+        if held is not None and held.runtime == target.runtime and not held.reembedding:
+            self._embedder, self._opened = target, True
+            return 0  # its vectors already come from that runtime
+        done = reembed(store, target, self.cache, progress=progress)
+        self._embedder, self._opened = target, True
+        build_search_index(store, at_least=max(1, self.settings.index_after), notify=_say)
+        return done
 
     def _indexed(self, report: IngestReport, build: bool) -> IngestReport:
         if build and report.count("added", "updated"):

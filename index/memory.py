@@ -83,6 +83,10 @@ class MemoryStore:
         """The embedder the store was built with."""
         return self.info
 
+    def set_info(self, info: EmbedderInfo) -> None:
+        """Record the embedder."""
+        self.info = info.model_copy(deep=True)
+
     def upsert(self, points: list[Point]) -> None:
         """Insert or replace."""
         self.points.update((p.chunk_id, p) for p in points)

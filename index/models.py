@@ -14,9 +14,13 @@ VectorMode = Literal["dense", "sparse"]  # what a Store searches by; hybrid is f
 class EmbedderInfo(BaseModel):
     """The embedding model a collection was built with."""
 
-    model: str
-    dim: int
-    runtime: str
+    model: str = Field(description="Model id (hub id or folder name).")
+    dim: int = Field(description="Vector size.")
+    runtime: str = Field(description="What computed the stored vectors (engine and weights).")
+    close_runtimes: list[str] = Field(default_factory=list, description=(
+        "Other runtimes checked to give vectors close enough (cosine >= 0.999) to share the store."))
+    reembedding: str | None = Field(default=None, description=(
+        "Runtime a re-embedding started with and has not finished: vectors are mixed until it does."))
 
 
 class DocRecord(BaseModel):

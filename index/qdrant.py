@@ -80,6 +80,10 @@ class QdrantStore:
                     self.client.create_payload_index(self.chunks_name, field, field_schema=schema)  # type: ignore[arg-type]
         if not self.client.collection_exists(self.docs_name):
             self.client.create_collection(self.docs_name, vectors_config={})
+        self.set_info(info)
+
+    def set_info(self, info: EmbedderInfo) -> None:
+        """Record the embedder in the records collection's meta point."""
         self.client.upsert(self.docs_name, [models.PointStruct(
             id=META_ID, vector={}, payload={"_meta": True, **info.model_dump()})])
 

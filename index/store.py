@@ -26,6 +26,9 @@ class Store(Protocol):
     def stored_info(self) -> EmbedderInfo | None:
         """The embedder the store was built with, if any."""
 
+    def set_info(self, info: EmbedderInfo) -> None:
+        """Record which embedder the stored vectors now come from (after a check or a re-embedding)."""
+
     def upsert(self, points: list[Point]) -> None:
         """Insert or replace chunk points."""
 

@@ -27,6 +27,10 @@ def copy_store(source: Store, target: Store, *, source_name: str, batch: int = 2
     if info is None:
         raise StoreError("nothing to migrate: the store is empty", source=source_name)
     target.open(info)
+    held = target.stored_info()
+    if held is not None and info.runtime != held.runtime and info.runtime not in held.close_runtimes:
+        raise StoreError(f"the target holds vectors from {held.runtime}, these come from {info.runtime}: "
+                         "they would mix (re-embed one side first, `veille reembed`)", source=source_name)
     copied, pending = 0, []
     for point in source.export_points(batch):
         pending.append(point)

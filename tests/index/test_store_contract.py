@@ -111,6 +111,14 @@ def test_incompatible_embedder_is_refused(store: Store) -> None:
     store.open(EmbedderInfo(model="m", dim=3, runtime="another-runtime"))  # same model: fine
 
 
+def test_the_recorded_embedder_can_be_updated(store: Store) -> None:
+    _fill(store)
+    moved = INFO.model_copy(update={"runtime": "onnx-int8/w", "close_runtimes": ["x"]})
+    store.set_info(moved)
+    assert store.stored_info() == moved and store.count() == 4
+    assert store.docs() == []  # the meta point is no document record
+
+
 def test_exclude_references_filters_booleans(store: Store) -> None:
     _fill(store)
     store.upsert([_point(_uuid(5), "d", [1, 0, 0], [10], references=True)])
@@ -167,4 +175,9 @@ def test_store_persists_across_reopen(tmp_path: Path, kind: str) -> None:
     s.close()
     again = make()
     assert again.stored_info() == INFO and again.count() == 4
+    moved = INFO.model_copy(update={"runtime": "other", "close_runtimes": ["fake"], "reembedding": "next"})
+    again.set_info(moved)
     again.close()
+    third = make()
+    assert third.stored_info() == moved and third.count() == 4
+    third.close()

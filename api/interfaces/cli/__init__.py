@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from veille.interfaces.cli.answers import ask, digest
-from veille.interfaces.cli.documents import docs, migrate, optimize, remove, stats
+from veille.interfaces.cli.documents import docs, migrate, optimize, reembed, remove, stats
 from veille.interfaces.cli.evaluate import eval_
 from veille.interfaces.cli.ingest import ingest
 from veille.interfaces.cli.search import search
@@ -23,7 +23,7 @@ def cli() -> None:
     """Veille: a multilingual knowledge base for AI research papers and notes."""
 
 
-for _command in (ingest, search, docs, stats, remove, ask, digest, serve, migrate, optimize, eval_):
+for _command in (ingest, search, docs, stats, remove, ask, digest, serve, migrate, optimize, reembed, eval_):
     cli.add_command(_command)
 
 

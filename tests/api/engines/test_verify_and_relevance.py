@@ -73,3 +73,14 @@ def test_mmr_skips_near_duplicates_and_weak_sentences() -> None:
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     scores = np.array([1.0, 0.99, 0.95, 0.5], dtype=np.float32)
     assert mmr(scores, vecs, 3) == [0, 2]
+
+
+def test_a_figure_in_the_unit_asked_for_is_the_fact() -> None:
+    assert profile("Combien de bits utilise la quantification ?").units == ["bits"]
+    assert profile("How many layers does the encoder stack?").units == ["layers"]
+    assert profile("인코더는 몇 개의 층을 쌓나?").units == ["개"]
+    assert profile("What does the encoder stack?").units == []
+    q = profile("Combien de bits utilise la quantification du cache ?", "fr")
+    in_unit = "On stocke les clés et valeurs sur 4 ou 2 bits au lieu de 16."
+    other_figures = "Pour un modèle de 7 milliards de paramètres, le cache occupe 32 000 jetons."
+    assert evidence_score(q, in_unit, in_unit, "fr", 1) > evidence_score(q, other_figures, other_figures, "fr", 1)
