@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -136,7 +135,3 @@ def use_onnx(st_model: Any, path: Path, threads: int | None = None) -> None:
     transformer.model = OrtModel()
     transformer.model_forward_params = {"input_ids", "attention_mask"}
 
-
-def remove_onnx(folder: Path) -> None:
-    """Drop built ONNX files (they are rebuilt on next use)."""
-    shutil.rmtree(folder / "onnx", ignore_errors=True)
