@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from veille.collecting import Collector
 from veille.engines.llm import LLM, make_llm
 from veille.index.cache import EmbeddingCache, embed_passages
 from veille.index.embedder import AUTO_E5, E5_SMALL, RUNTIMES, Embedder, announce, load_embedder
@@ -16,6 +17,8 @@ from veille.index.store import Store
 from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
 from veille.ingest.chunking import ChunkingOptions, TokenCounter
 from veille.ingest.errors import StoreError
+from veille.ingest.fetch import Fetcher, FetchPolicy, HttpFetcher
+from veille.ingest.web import WebStore
 from veille.settings import Settings
 
 
@@ -119,6 +122,17 @@ class Backends:
         kwargs: dict[str, Any] = {"timeout": s.arxiv_timeout, "delay_seconds": s.arxiv_delay_seconds,
                                   "retries": s.arxiv_retries, **overrides}
         return ArxivFetcher(self.arxiv_store, **kwargs)
+
+    def web_fetcher(self) -> HttpFetcher:
+        """The watch's polite HTTP client, configured from the settings."""
+        s = self.settings
+        return HttpFetcher(FetchPolicy(timeout=s.fetch_timeout, max_bytes=s.fetch_max_mb * 2**20,
+                                       host_delay=s.fetch_host_delay, allow_private=s.fetch_allow_private))
+
+    def collector(self, fetcher: Fetcher | None = None, arxiv: ArxivFetcher | None = None) -> Collector:
+        """What the watch and `veille ingest URL` collect the web with."""
+        return Collector(fetcher or self.web_fetcher(), WebStore(self.settings.home / "web"),
+                         arxiv or self.arxiv_fetcher(), pdf_base=self.settings.arxiv_pdf_url)
 
     def close(self) -> None:
         """Release the store (the embedded one holds a lock) and the cache."""

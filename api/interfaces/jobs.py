@@ -7,12 +7,13 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from veille.ingest.errors import VeilleError
 from veille.pipeline import IngestItem, IngestReport
+from veille.watching import WatchReport, summary_counts
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 Progress = Callable[[IngestItem], None]
@@ -31,6 +32,7 @@ class Job(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict, description="Items per status (added, failed...).")
     items: list[IngestItem] = Field(default_factory=list)
     error: str | None = Field(default=None, description="Why the whole job failed.")
+    detail: dict[str, Any] | None = Field(default=None, description="A watch run: its figures, errors and digest.")
 
 
 class Jobs:
@@ -47,7 +49,8 @@ class Jobs:
             job = self._jobs.get(job_id)
             return job.model_copy(deep=True) if job else None
 
-    def submit(self, kind: str, work: Callable[[Progress], IngestReport], total: int | None = None) -> Job:
+    def submit(self, kind: str, work: Callable[[Progress], IngestReport | WatchReport],
+               total: int | None = None) -> Job:
         """Queue `work(progress)`; returns the job immediately."""
         job = Job(id=uuid.uuid4().hex[:12], kind=kind, created_at=datetime.now(UTC), total=total)
         with self._lock:
@@ -64,11 +67,16 @@ class Jobs:
                 job.counts[item.status] = job.counts.get(item.status, 0) + 1
         return step
 
-    def _run(self, job_id: str, work: Callable[[Progress], IngestReport]) -> None:
+    def _run(self, job_id: str, work: Callable[[Progress], IngestReport | WatchReport]) -> None:
         self._set(job_id, status="running")
         try:
-            work(self._progress(job_id))
-            self._set(job_id, status="done")
+            result = work(self._progress(job_id))
+            detail = None
+            if isinstance(result, WatchReport):
+                detail = {"counts": summary_counts(result), "digest_path": result.digest_path,
+                          "digest_error": result.digest_error,
+                          "runs": [r.model_dump(mode="json", exclude={"items"}) for r in result.runs]}
+            self._set(job_id, status="done", detail=detail)
         except VeilleError as exc:
             self._set(job_id, status="failed", error=str(exc))
         except Exception as exc:  # a job must end in a state the client can read, whatever happened

@@ -119,6 +119,17 @@ class RemoteIngest:
         job = self._call("POST", "/ingest/arxiv", json=body)
         return IngestReport(items=self._follow(job, progress))
 
+    def ingest_urls(self, urls: list[str], *, progress: Progress | None = None) -> IngestReport:
+        """Have the server fetch and ingest web pages."""
+        job = self._call("POST", "/ingest/urls", json={"urls": urls})
+        return IngestReport(items=self._follow(job, progress))
+
+    def watch(self, ids: list[str] | None = None, digest: bool | None = None) -> dict[str, Any]:
+        """Have the server run subscriptions; returns the finished job (its `detail` holds the run)."""
+        job = self._call("POST", "/watch/run", json={"ids": ids, "digest": digest})
+        self._follow(job, None)
+        return self._call("GET", f"/jobs/{job['id']}")
+
     def _upload(self, batch: list[Path]) -> dict[str, Any]:
         handles = [p.open("rb") for p in batch]
         try:

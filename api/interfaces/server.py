@@ -24,6 +24,7 @@ from veille.index.models import DocRecord, Hit, SearchFilters, SearchMode
 from veille.ingest.errors import LLMError, NotFoundError, QueryError, StoreError, VeilleError
 from veille.ingest.sources import SUPPORTED_SUFFIXES
 from veille.interfaces.jobs import Job, Jobs
+from veille.interfaces.server_watch import Scheduler, watch_routes
 from veille.kb import KnowledgeBase
 from veille.pipeline import IngestReport
 from veille.settings import Settings
@@ -113,7 +114,12 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
+        scheduler = Scheduler(service, settings.watch_tick_seconds) if settings.watch_tick_seconds else None
+        if scheduler:
+            scheduler.start()
         yield
+        if scheduler:
+            scheduler.stop()
         service.jobs.shutdown()
         service.kb.close()
 
@@ -131,6 +137,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     writer = [Depends(auth)]
     _read_routes(app, service, settings)
     _write_routes(app, service, settings, writer)
+    watch_routes(app, service, writer)
     return app
 
 

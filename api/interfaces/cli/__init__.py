@@ -15,6 +15,7 @@ from veille.interfaces.cli.evaluate import eval_
 from veille.interfaces.cli.ingest import ingest
 from veille.interfaces.cli.search import search
 from veille.interfaces.cli.serve import serve
+from veille.interfaces.cli.watch import watch
 
 
 @click.group()
@@ -23,7 +24,8 @@ def cli() -> None:
     """Veille: a multilingual knowledge base for AI research papers and notes."""
 
 
-for _command in (ingest, search, docs, stats, remove, ask, digest, serve, migrate, optimize, reembed, eval_):
+for _command in (ingest, search, docs, stats, remove, ask, digest, serve, migrate, optimize, reembed, eval_,
+                 watch):
     cli.add_command(_command)
 
 

@@ -53,6 +53,11 @@ def _summary(report: IngestReport, as_json: bool, dry_run: bool) -> None:
             click.echo(f"  {item.status}: {item.source}: {item.reason}", err=True)
 
 
+def is_url(value: str) -> bool:
+    """An http(s) URL given on the command line (anything else is a path)."""
+    return value.startswith(("http://", "https://"))
+
+
 def _exit_code(report: IngestReport) -> int:
     if report.ok:
         return EXIT_OK
@@ -71,10 +76,11 @@ def _exit_code(report: IngestReport) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest(inputs: tuple[str, ...], query: str | None, category: str | None, days: int,
            max_results: int, dry_run: bool, as_json: bool) -> None:
-    """Ingest files and folders (PDF, .md, .txt, .html, .jsonl), or papers from arXiv:
+    """Ingest files and folders (PDF, .md, .txt, .html, .jsonl), web pages, or papers from arXiv:
 
     \b
       veille ingest notes/ papers/paper.pdf
+      veille ingest https://example.org/blog/post/   (the article's text, title, author, date)
       veille ingest arxiv 1706.03762 hep-th/9901001v1
       veille ingest arxiv --query "retrieval augmented generation" --max 20
       veille ingest arxiv --category cs.CL --days 3
@@ -107,7 +113,12 @@ def _ingest(target: KnowledgeBase | RemoteIngest, inputs: tuple[str, ...], query
             report = target.ingest_arxiv(ids=list(inputs[1:]) or None, query=query, category=category,
                                          days=days, max_results=max_results, progress=step, **dry)
         else:
-            report = target.ingest([Path(p) for p in inputs], progress=step, **dry)
+            urls = [p for p in inputs if is_url(p)]
+            report = target.ingest([Path(p) for p in inputs if not is_url(p)], progress=step, **dry)
+            if urls:
+                if dry_run:
+                    raise click.UsageError("--dry-run takes files and folders, not URLs")
+                report.items += target.ingest_urls(urls, progress=step).items
     except VeilleError as exc:
         close()
         fail(exc)

@@ -40,7 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     shutil.copytree(SAMPLES, root / "samples")
     (root / "samples" / "notes" / "broken.pdf").write_bytes(b"%PDF-1.4 not a pdf")
     env = {"VEILLE_HOME": str(root / "home"), "VEILLE_CACHE_DIR": str(make_settings(root).cache_dir),
-           "VEILLE_API_TOKEN": "s3cret"}
+           "VEILLE_API_TOKEN": "s3cret", "VEILLE_FETCH_ALLOW_PRIVATE": "true", "VEILLE_FETCH_HOST_DELAY": "0"}
     port, log = _free_port(), root / "serve.log"
     with log.open("w") as out:  # a file, not a pipe: the server's log must never block it
         proc = subprocess.Popen([sys.executable, "-c", "from veille.interfaces.cli import main; main()", "serve",
@@ -163,3 +163,22 @@ def test_local_ingest_after_the_server_sees_the_same_documents(tmp_path: Path) -
         assert kb.documents()[0].source == str(note.resolve())
     finally:
         kb.close()
+
+
+@pytest.mark.integration
+def test_watch_and_web_pages_go_through_the_running_server(user_env: dict[str, str]) -> None:
+    from tests.conftest import shared_path
+    from tests.web_fixtures import serve_web
+
+    with serve_web(shared_path("fixtures", "web")) as web:
+        page = web.base + "/2025/03/10/q-filters/"
+        code, report, err = _ingest(page)
+        assert code == EXIT_OK and f"ingesting through {user_env['url']}" in err, err
+        assert [(i["status"], i["title"]) for i in report["items"]] == [
+            ("added", "Q-Filters : compresser le cache KV sans entraînement")]
+        assert CliRunner().invoke(cli, ["watch", "add", "feed", web.base + "/atom.xml"]).exit_code == EXIT_OK
+        result = CliRunner().invoke(cli, ["watch", "run"])
+        assert result.exit_code == EXIT_OK and "running through" in result.stderr, result.output
+        assert Path(result.stdout.strip()).name.startswith("veille-")  # the server wrote the digest
+        titles = {d["title"] for d in _docs(user_env["url"])}
+        assert "Google ouvre le capot des LLMs" in titles
