@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import make_settings, shared_path
 from tests.ingest.test_web import BOILERPLATE
 from tests.web_fixtures import WebFixtures, serve_web
+from veille.collecting import arxiv_id_of_url
 from veille.index.memory import FakeEmbedder
 from veille.ingest.errors import QueryError
 from veille.interfaces.cli import cli
@@ -205,3 +206,25 @@ def _wait(client: TestClient, job_id: str) -> dict[str, object]:
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+@pytest.mark.parametrize(("url", "paper"), [
+    ("https://arxiv.org/abs/2406.11931", "2406.11931"), ("http://arxiv.org/pdf/2406.11931v2", "2406.11931v2"),
+    ("https://export.arxiv.org/abs/hep-th/9901001", "hep-th/9901001"), ("https://arxiv.org/pdf/2406.11931.pdf",
+                                                                       "2406.11931"),
+    ("https://arxiv.org/list/cs.CL/new", None), ("https://example.org/abs/2406.11931", None)])
+def test_arxiv_links_are_recognised(url: str, paper: str | None) -> None:
+    assert arxiv_id_of_url(url) == paper
+
+
+def test_a_pdf_url_and_a_dead_one(web: WebFixtures, tmp_path: Path) -> None:
+    web.add("/files/report.pdf", pdf_of("A report on retrieval", "Retrieval augmented generation. " * 20),
+            "application/pdf")
+    with KnowledgeBase(make_settings(tmp_path, fetch_allow_private=True, fetch_host_delay=0),
+                       embedder=FakeEmbedder()) as kb:
+        report = kb.ingest_urls([web.base + "/files/report.pdf", web.base + "/gone"])
+        pdf, gone = report.items
+        assert (pdf.status, pdf.kind, pdf.pages) == ("added", "paper", 1)
+        assert kb.document(pdf.doc_id or "").source == web.base + "/files/report.pdf"  # type: ignore[union-attr]
+        assert (gone.status, gone.source, gone.reason) == ("failed", web.base + "/gone", "HTTP 404 Not Found")
+        assert kb.ingest_urls([web.base + "/files/report.pdf"]).items[0].status == "unchanged"
