@@ -134,6 +134,16 @@ def _title_from_page(page: PageText, height: float) -> str | None:
     return title if len(title) >= 4 else None
 
 
+_OPEN_END = re.compile(r"[\w,;(\-–]$")  # a paragraph that ends like this has not finished its sentence
+_LOWER_START = re.compile(r"^[a-zà-öø-ÿ]")
+
+
+def _continues(last: Block, text: str, in_refs: bool) -> bool:
+    """Whether `text` goes on with the sentence `last` (a body paragraph) left open."""
+    return (last.kind == "paragraph" and last.references == in_refs and bool(_OPEN_END.search(last.text))
+            and bool(_LOWER_START.match(text)))
+
+
 class _Assembler:
     """Walks ordered blocks and emits Blocks with section paths and reference marks."""
 
@@ -148,6 +158,13 @@ class _Assembler:
             return
         text = self.dehyph.join(rows)
         kind: BlockKind = "caption" if _CAPTION.match(text) else "paragraph"
+        last = self.out[-1] if self.out else None
+        if kind == "paragraph" and last is not None and _continues(last, text, self.in_refs):
+            # A sentence cut by a column or page break, or by a figure placed mid-paragraph: one
+            # paragraph again, so chunks and quotes hold the whole sentence (page: where it starts).
+            self.out[-1] = last.model_copy(update={"text": self.dehyph.join([last.text, text])})
+            rows.clear()
+            return
         self.out.append(Block(text=text, kind=kind, page=page, section=[t for _, t in self.path],
                               references=self.in_refs))
         rows.clear()

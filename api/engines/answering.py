@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from veille.engines.evidence import Candidate, candidates, citation
+from veille.engines.evidence import Candidate, candidates, citation, continued
 from veille.engines.i18n import ANSWER_LANGS, text_for
 from veille.engines.models import Answer, Citation
 from veille.engines.relevance import Question, evidence_score, mmr, profile, score_sentences
@@ -104,7 +104,8 @@ def select(ev: Evidence, max_sentences: int) -> list[int]:
 
 def cite(ev: Evidence, picked: list[int]) -> list[Citation]:
     """Citations numbered 1.. in the order given."""
-    return [citation(n, ev.cands[i], ev.scores[i]) for n, i in enumerate(picked, start=1)]
+    wants, apart = ev.question.quantitative, frozenset((ev.cands[i].hit.chunk_id, ev.cands[i].start) for i in picked)
+    return [citation(n, continued(ev.cands[i], wants, apart), ev.scores[i]) for n, i in enumerate(picked, start=1)]
 
 
 def nothing_found(question: str, lang: str, timings: dict[str, float]) -> Answer:
@@ -130,6 +131,17 @@ def stream_text(answer: Answer, chunk: int = 24) -> Iterator[str]:
         yield answer.answer[i:i + chunk]
 
 
+def _lexical_extra(question: str, q_vec: np.ndarray, store: Store, filters: SearchFilters, hits: list[Hit],
+                   k: int) -> list[Hit]:
+    """The best keyword passages fusion left out. Hybrid ranking leans on meaning, more so for a question
+    in another language than the passages, and can push the passage that states the asked figure or
+    name past the pool; the reader weighs their sentences like any other, after the fused ones."""
+    held = {h.chunk_id for h in hits}
+    extra = search_vectors(question, q_vec, store=store, k=k, mode="sparse", filters=filters, per_doc=False)
+    fresh = [h for h in extra if h.chunk_id not in held]
+    return [h.model_copy(update={"rank": len(hits) + i}) for i, h in enumerate(fresh, start=1)]
+
+
 def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k: int,
             filters: SearchFilters, floor: float) -> tuple[Evidence, list[Hit]]:
     """Retrieve k passages for the question and score their sentences (the question is embedded once)."""
@@ -138,6 +150,7 @@ def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k:
     q_vec = embedder.embed_queries([question])[0]
     hits = search_vectors(question, q_vec, store=store, k=k * FETCH, mode="hybrid", filters=filters,
                           per_doc=False)
+    hits += _lexical_extra(question, q_vec, store, filters, hits, k)
     closest = store.query(q_vec.tolist(), None, "dense", 1, filters, False)
     t1 = time.perf_counter()
     ev = gather(q, q_vec, hits, embed)

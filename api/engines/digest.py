@@ -94,6 +94,9 @@ def _readable(sentence: str) -> bool:
     return not is_heading(sentence) and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6
 
 
+_LIST_MARK = re.compile(r"^(?:[-•*–]|\d{1,2}[.)])\s+")
+
+
 class Numbering:
     """Hands out citation numbers; quoting the same sentence twice reuses its number."""
 
@@ -109,7 +112,8 @@ class Numbering:
             self._by_key[key] = len(self.citations) + 1
             self.citations.append(citation(self._by_key[key], cand, score))
             self.quoted.append(cand)
-        return CitedText(text=" ".join(cand.text.split()), citations=[self._by_key[key]])
+        # a list item quoted as a key point would render as "- - …": its own marker goes
+        return CitedText(text=_LIST_MARK.sub("", " ".join(cand.text.split())), citations=[self._by_key[key]])
 
     def number_of(self, cand: Candidate) -> int:
         """The number already given to a quoted sentence."""

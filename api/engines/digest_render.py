@@ -53,9 +53,21 @@ def _entry(d: Digest, e: DigestEntry) -> list[str]:
     return out
 
 
-def _source(d: Digest, c: Citation) -> str:
-    page = f", {text_for(d.lang, 'page')} {c.page}" if c.page else ""
-    return f"{c.n}. {c.title}{page} — <{c.url}>"
+def _sources(d: Digest) -> list[str]:
+    """One numbered entry per document (title, link, pages), its quotes [n] under it."""
+    by_doc: dict[str, list[Citation]] = {}
+    for c in d.citations:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    out = []
+    for i, cites in enumerate(by_doc.values(), start=1):
+        pages = sorted({c.page for c in cites if c.page})
+        where = f" ({text_for(d.lang, 'page')} {', '.join(map(str, pages))})" if pages else ""
+        out.append(f"{i}. **{cites[0].title}** — <{cites[0].url}>{where}")
+        for c in cites:
+            page = f" ({text_for(d.lang, 'page')} {c.page})" if c.page and len(pages) > 1 else ""
+            out.append(f"   - [{c.n}]{page} « {' '.join(c.quote.split())} »" if d.lang == "fr"
+                       else f"   - [{c.n}]{page} “{' '.join(c.quote.split())}”")
+    return out
 
 
 def render(d: Digest) -> str:
@@ -73,7 +85,7 @@ def render(d: Digest) -> str:
         out += _entry(d, e)
     if d.insights:
         out += [f"## {text_for(d.lang, 'insights')}", ""] + [f"- {marks(i)}" for i in d.insights] + [""]
-    out += [f"## {text_for(d.lang, 'sources')}", ""] + [_source(d, c) for c in d.citations] + [""]
+    out += [f"## {text_for(d.lang, 'sources')}", "", *_sources(d), ""]
     out += ["---", "", text_for(d.lang, "generated", date=d.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
                                 mode=d.mode)]
     return "\n".join(out) + "\n"

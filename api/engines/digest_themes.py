@@ -23,6 +23,7 @@ from veille.index.sparse import _STOP
 # e5 document means all sit within ~0.03 cosine of each other (anisotropy): themes and "closest
 # pair" are judged on means centred on the selection's average, where distances spread out.
 THEME_DISTANCE = 0.8
+CLOSE_PAIR = 0.5  # centred cosine from which two documents are worth calling "the closest pair"
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9-]{3,}|[\uac00-\ud7a3]{2,}")
 _ENTITY = re.compile(r"(?<![\w-])(?:[A-Z][A-Za-z]*[-.]?\d[\w.-]*|[A-Z][a-z]*[A-Z][\w-]*|[A-Z]{2,}[\w-]*)(?![\w-])")
 _GENERIC = frozenset({"LLM", "LLMs", "AI", "GPU", "GPUs", "API", "URL", "PDF", "SOTA"})
@@ -107,7 +108,7 @@ def shared_entities(views: list[DocView], numbering: Numbering, lang: str, top: 
 
 
 def closest_pair(views: list[DocView], numbering: Numbering, lang: str) -> list[CitedText]:
-    """The two selected documents nearest to each other."""
+    """The two selected documents nearest to each other, when they are close (centred cosine ≥ CLOSE_PAIR)."""
     if len(views) < 3:
         return []  # with two documents, "closest pair" says nothing
     c = centred(views)
@@ -116,6 +117,8 @@ def closest_pair(views: list[DocView], numbering: Numbering, lang: str) -> list[
     if not pairs:
         return []
     sim, a, b = max(pairs, key=lambda p: p[0])
+    if sim < CLOSE_PAIR:
+        return []  # the nearest two are not close: saying which they are would mislead
     return [CitedText(text=text_for(lang, "close_pair", a=a.record.title, b=b.record.title, sim=sim),
                       citations=_cite_sentences([(a, a.best), (b, b.best)], numbering))]
 

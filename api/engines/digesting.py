@@ -71,6 +71,21 @@ def _candidates(window: list[DocRecord], records: list[DocRecord], q_vec: np.nda
     return [r for r in window if r.doc_id in near]
 
 
+def regroup(digest: Digest) -> None:
+    """Renumber the citations document by document (in the order documents are first cited), so
+    the sources list each document once with its quotes [n] under it, numbers running in order."""
+    first: dict[str, int] = {}
+    for c in digest.citations:
+        first.setdefault(c.doc_id, len(first))
+    ranked = sorted(digest.citations, key=lambda c: (first[c.doc_id], c.n))
+    new = {c.n: i for i, c in enumerate(ranked, start=1)}
+    digest.citations = [c.model_copy(update={"n": new[c.n]}) for c in ranked]
+    texts = [*digest.summary, *digest.insights] + [t for e in digest.documents for t in
+                                                   ([e.new] if e.new else []) + e.key_points + e.technical]
+    for text in texts:
+        text.citations = [new[n] for n in text.citations]
+
+
 def make_digest(*, topic: str | None, since: datetime | None, until: datetime | None, lang: str, max_docs: int,
                 kinds: list[str] | None, records: list[DocRecord], chunk_vectors: ChunkVectors, nearest: Nearest,
                 embed_query: Callable[[str], np.ndarray], embed: Embed, floor: float, llm: LLM | None) -> Digest:
@@ -97,6 +112,7 @@ def make_digest(*, topic: str | None, since: datetime | None, until: datetime | 
                     themes=groups if len(groups) > 1 else [], summary=[e.new for e in entries[:4] if e.new])
     digest.insights = insights(selected, numbering, lang)
     digest.citations = numbering.citations
+    regroup(digest)
     if llm is not None:
         _llm_summary(digest, numbering, llm, embed)
     digest.markdown = render(digest)

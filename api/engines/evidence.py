@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from veille.engines.models import Citation
+from veille.engines.relevance import has_measure
 from veille.index.models import Hit
 from veille.ingest.sentences import split_sentences
 
@@ -51,6 +52,23 @@ def _spans(text: str, lang: str) -> list[tuple[int, int]]:
     return spans
 
 
+_ENDED = re.compile(r"[.!?…。？！][\"'»”)\]]*\s*$")
+_ITEM = re.compile(r"\s*(?:[-•*–]|\d{1,2}[.)])\s")  # a list item: "- …", "• …", "1. …"
+_LOWER_START = re.compile(r"\s*[a-zà-öø-ÿ]")
+
+
+def _whole(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Spans with a piece that goes on with an unfinished sentence folded into it: a splitter cut at
+    a line or block break ('We propose FlashAttention,' / 'an IO-aware exact attention algorithm…')."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and _LOWER_START.match(text[start:end]) and not _ENDED.search(text[out[-1][0]:out[-1][1]]):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 def _quotable(sentence: str) -> bool:
     letters = len(_LETTER.findall(sentence))
     return letters >= MIN_LETTERS and len(sentence) <= MAX_CHARS and letters / len(sentence) > 0.45
@@ -62,7 +80,7 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     out: list[Candidate] = []
     for hit in hits:
         prev = 0
-        for start, end in _spans(hit.text, hit.lang):
+        for start, end in _whole(_spans(hit.text, hit.lang), hit.text):
             sentence = hit.text[start:end]
             key = " ".join(sentence.split()).lower()
             if key not in seen and _quotable(sentence):
@@ -70,6 +88,23 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
                 out.append(Candidate(hit, start, end, prev))
             prev = start
     return out
+
+
+def continued(cand: Candidate, wants_figure: bool, quoted_apart: frozenset[tuple[str, int]] = frozenset(),
+              most: int = 4) -> Candidate:
+    """The sentence with what follows when the fact is there: the list or sentence a colon announces,
+    or, when the question asks for a figure the sentence lacks, the next sentence that gives it. A
+    sentence in `quoted_apart` ((chunk id, start) of other citations) is not taken in."""
+    text, end, listing = cand.hit.text, cand.end, False
+    for start, stop in [s for s in _whole(_spans(text, cand.hit.lang), text) if s[0] >= cand.end][:most]:
+        quoted, piece = text[cand.start:end].rstrip(), text[start:stop]
+        announced = quoted.endswith(":") or (listing and bool(_ITEM.match(piece)))
+        figure_next = end == cand.end and wants_figure and not has_measure(quoted) and has_measure(piece)
+        if (cand.hit.chunk_id, start) in quoted_apart or not (announced or figure_next) \
+                or stop - cand.start > 2 * MAX_CHARS:
+            break
+        listing, end = listing or (announced and bool(_ITEM.match(piece))), stop
+    return replace(cand, end=end)
 
 
 def link(source: str, arxiv_id: str | None) -> str:

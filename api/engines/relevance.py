@@ -86,6 +86,11 @@ def gives_unit(units: list[str], sentence: str) -> bool:
     return False
 
 
+def has_measure(text: str) -> bool:
+    """Whether the text states a figure of its own (not a digit inside an identifier or a URL)."""
+    return bool(_MEASURE.search(text))
+
+
 def _contains(text_low: str, token: str) -> bool:
     # ASCII boundaries only: Korean particles stick to names ("VoCo-LLaMA는") and must not hide them
     return re.search(rf"(?<![a-z0-9]){re.escape(token)}(?![a-z0-9])", text_low) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,20 @@ def test_kv_cache_digest_brings_out_the_notes_and_papers(corpus_kb: KnowledgeBas
     cited_docs = {c.doc_id for c in d.citations}
     assert {e.doc_id for e in d.documents} <= cited_docs
     assert "8×" in d.markdown or "91%" in d.markdown  # the figures of the two notes are quoted
+
+
+def test_the_french_kv_digest_reads_clean(corpus_kb: KnowledgeBase) -> None:
+    """Issue 16's check: whole-word quotes, one source entry per document, no negative similarity, every [n]
+    resolving."""
+    d = corpus_kb.digest("compression du cache KV", lang="fr")
+    for c in d.citations:
+        stored = {p["chunk_id"]: p["text"] for p in corpus_kb.chunks(c.doc_id)}[c.chunk_id]
+        before, after = stored[c.start - 1:c.start], stored[c.start + len(c.quote):][:1]
+        assert not (before.isalnum() and c.quote[:1].isalnum()), c.quote  # starts inside a word
+        assert not (after.isalnum() and c.quote[-1:].isalnum()), c.quote  # ends inside a word
+    sources = d.markdown.split("## Sources", 1)[1]
+    entries = re.findall(r"^\d+\. \*\*(.+?)\*\* — ", sources, re.M)
+    assert len(entries) == len(set(entries)) == len({c.doc_id for c in d.citations})
+    assert not re.search(r"similarité -", d.markdown)
+    for n in {int(m) for m in re.findall(r"\[(\d+)\]", d.markdown.split("## Sources", 1)[0])}:
+        assert re.search(rf"^   - \[{n}\] ", sources, re.M), n

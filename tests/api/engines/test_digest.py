@@ -37,8 +37,11 @@ def assert_fully_cited(kb: KnowledgeBase, d: Digest) -> None:
     for line in d.markdown.splitlines():
         if line.startswith("- ") and not line.startswith("- **") and ":" not in line[:40]:
             assert re.search(r"\[\d+\]", line), line  # every bullet statement carries its [n]
+    sources = d.markdown.split(f"## {'Sources' if d.lang != 'ko' else '출처 목록'}", 1)[1]
     for n in numbers:
-        assert f"[{n}]" in d.markdown and re.search(rf"^{n}\. ", d.markdown, re.M)
+        assert f"[{n}]" in d.markdown and re.search(rf"^   - \[{n}\] ", sources, re.M)
+    entries = re.findall(r"^\d+\. \*\*(.+?)\*\* — ", sources, re.M)
+    assert len(entries) == len({c.doc_id for c in d.citations})  # each document once, its quotes under it
 
 
 def test_topic_digest_in_french(kb: KnowledgeBase) -> None:

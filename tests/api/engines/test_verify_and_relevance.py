@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from veille.engines.evidence import candidates
+from veille.engines.evidence import candidates, continued
 from veille.engines.relevance import evidence_score, mmr, profile
 from veille.engines.verify import claims, figures, support
 from veille.index.memory import FakeEmbedder
@@ -50,6 +50,28 @@ def test_candidates_are_verbatim_with_pages_and_deduplicated() -> None:
                                        "Second sentence sits on the next page."]
     assert [c.page for c in cands] == [3, 4]
     assert all(text[c.start:c.end] == c.text for c in cands)
+
+
+def test_a_sentence_cut_by_a_block_break_is_quoted_whole() -> None:
+    text = "Attention is slow. We propose FlashAttention,\n\nan IO-aware exact attention algorithm that uses tiling."
+    cands = candidates([_hit(text)])
+    assert [c.text for c in cands] == ["Attention is slow.", "We propose FlashAttention,\n\nan IO-aware exact "
+                                                             "attention algorithm that uses tiling."]
+    ended = candidates([_hit("The cache grows with the context length.\n\nthe model keeps only what matters.")])
+    assert len(ended) == 2  # a finished sentence is not glued to the next, whatever its case
+
+
+def test_a_citation_takes_in_the_sentence_that_holds_the_fact() -> None:
+    listed = ("Des datasets ont été créés pour évaluer cette approche :\n- HotpotQA-X, multi-sauts\n"
+              "- Musique-Long, contextes longs\nLa suite parle d'autre chose, ce qui est bien.")
+    intro = candidates([_hit(listed, "fr")])[0]
+    assert continued(intro, wants_figure=False).text == listed[:listed.index("\nLa suite")]
+    text = "The method is trained once. It reaches 91% accuracy. Unrelated closing words follow here."
+    trained, figure, _ = candidates([_hit(text)])
+    assert continued(trained, wants_figure=True).text == "The method is trained once. It reaches 91% accuracy."
+    assert continued(trained, wants_figure=False).text == "The method is trained once."
+    assert continued(trained, True, frozenset({("c1", figure.start)})).text == trained.text  # cited on its own
+    assert continued(figure, wants_figure=True).text == figure.text  # it holds the figure already
 
 
 def test_question_profile() -> None:
