@@ -31,6 +31,7 @@ from veille.index.transfer import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
 from veille.ingest.errors import VeilleError
 from veille.ingest.sources import Loaded
+from veille.ingest.textio import scrub
 from veille.morning import write_morning_digest
 from veille.pipeline import (
     IngestReport,
@@ -160,13 +161,13 @@ class KnowledgeBase(Backends):
     def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
                filters: SearchFilters | None = None, per_doc: bool = False) -> list[Hit]:
         """The k best passages for a query, in any language."""
-        return search(query, embedder=self.embedder, store=self.store, k=k, mode=mode,
+        return search(scrub(query), embedder=self.embedder, store=self.store, k=k, mode=mode,
                       filters=self._checked(filters), per_doc=per_doc)
 
     def search_many(self, queries: list[str], k: int = 10, mode: SearchMode = "hybrid",
                     filters: SearchFilters | None = None, per_doc: bool = False) -> list[list[Hit]]:
         """Batch search (queries embedded together)."""
-        return search_many(queries, embedder=self.embedder, store=self.store, k=k, mode=mode,
+        return search_many([scrub(q) for q in queries], embedder=self.embedder, store=self.store, k=k, mode=mode,
                            filters=self._checked(filters), per_doc=per_doc)
 
     def ask(self, question: str, k: int = 8, lang: str | None = None, filters: SearchFilters | None = None,
@@ -189,13 +190,14 @@ class KnowledgeBase(Backends):
         def evidence(text: str, n: int) -> tuple[Evidence, list[Hit]]:
             return collect(text, embedder=self.embedder, store=self.store, embed=self.embed_texts, k=n,
                            filters=self._checked(filters), floor=self.settings.ask_min_similarity)
-        yield from ask_stream(question, k=k, lang=lang, collect=evidence, llm=self.llm if use_llm else None,
+        yield from ask_stream(scrub(question), k=k, lang=lang, collect=evidence, llm=self.llm if use_llm else None,
                               embed=self.embed_texts)
 
     def digest(self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
                lang: str = "fr", max_docs: int = 8, kinds: list[str] | None = None) -> Digest:
         """A Markdown brief on a topic (or on what was ingested in the window, by theme), every claim cited."""
-        return make_digest(topic=topic, since=since, until=until, lang=lang, max_docs=max_docs, kinds=kinds,
+        return make_digest(topic=scrub(topic) if topic else topic, since=since, until=until, lang=lang,
+                           max_docs=max_docs, kinds=kinds,
                            records=self.documents(), chunk_vectors=self.store.chunk_vectors,
                            nearest=lambda vec, ids: self._nearest_docs(vec, ids, kinds),
                            embed_query=lambda text: self.embedder.embed_queries([text])[0],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -18,6 +19,12 @@ def decode_text(raw: bytes, source: str) -> tuple[str, str | None]:
     """
     if not raw.strip():
         raise EmptyInputError("file is empty", source=source)
+    utf16 = _utf16(raw)
+    if utf16:  # a common export format (Windows editors, some note apps): NUL bytes, yet text
+        try:
+            return raw.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in raw[:8192]:
         raise ParseError("binary file, not text", source=source)
     try:
@@ -30,6 +37,27 @@ def decode_text(raw: bytes, source: str) -> tuple[str, str | None]:
     if best is None or best.chaos > 0.3:
         raise ParseError("text encoding could not be determined", source=source)
     return str(best), best.encoding
+
+
+def _utf16(raw: bytes) -> str | None:
+    """'utf-16' (BOM), 'utf-16-le' / 'utf-16-be' (no BOM, told by where the NUL bytes sit), else None."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not raw.startswith(codecs.BOM_UTF32_LE):
+        return "utf-16"
+    head = raw[:4096]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le"  # ASCII-range text: every second byte is NUL
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def scrub(text: str) -> str:
+    """`text` with what UTF-8 cannot hold (lone surrogates, e.g. from a JSON "\\ud800") replaced by '?'."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def read_text(path: Path) -> tuple[str, str | None]:

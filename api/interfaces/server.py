@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import threading
@@ -23,6 +24,7 @@ from veille.engines.models import Answer, Digest
 from veille.index.models import DocRecord, Hit, SearchFilters, SearchMode
 from veille.ingest.errors import LLMError, NotFoundError, QueryError, StoreError, VeilleError
 from veille.ingest.sources import SUPPORTED_SUFFIXES
+from veille.ingest.textio import scrub
 from veille.interfaces.jobs import Job, Jobs
 from veille.interfaces.server_watch import Scheduler, watch_routes
 from veille.kb import KnowledgeBase
@@ -131,7 +133,8 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     _handlers(app)
 
     def auth(authorization: Annotated[str | None, Header()] = None) -> None:
-        if settings.api_token and authorization != f"Bearer {settings.api_token}":
+        expected = f"Bearer {settings.api_token}".encode()
+        if settings.api_token and not hmac.compare_digest((authorization or "").encode(), expected):
             raise HTTPException(status_code=401, detail="missing or wrong bearer token")
 
     writer = [Depends(auth)]
@@ -201,7 +204,7 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
     def search(req: SearchRequest) -> dict[str, Any]:
         """The k best passages, in any language."""
         hits = s.call(kb.search, req.query, k=req.k, mode=req.mode, filters=req.filters, per_doc=req.per_doc)
-        return _hits(req.query, hits)
+        return _hits(scrub(req.query), hits)  # echoed back: it must be valid UTF-8 too
 
     @app.post("/ask", response_model=None)
     def ask(req: AskRequest) -> Answer | StreamingResponse:

@@ -100,3 +100,13 @@ def test_short_korean_sentences_and_short_documents_are_kept() -> None:
     assert len(chunk_document(_doc("Hi there."))) == 1  # a whole document that is short is still a document
     chunks = chunk_document(_doc("A real paragraph with enough words to matter.", "톰은", "웃었다."))
     assert len(chunks) == 1 and "웃었다" in chunks[0].text  # fragments still merge into a neighbour
+
+
+def test_one_enormous_paragraph_is_split_in_linear_time() -> None:
+    from veille.ingest.sentences import WINDOW, _windows, split_sentences
+
+    text = "Le cache grossit avec le contexte. " * 3000 + "x" * (2 * WINDOW)  # 105 KB, one line
+    pieces = _windows(text)
+    assert "".join(pieces) == text and max(len(p) for p in pieces) <= WINDOW
+    sentences = split_sentences(text, "fr")
+    assert len(sentences) >= 3000 and all(len(s) <= WINDOW for s in sentences)

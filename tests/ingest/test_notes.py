@@ -85,3 +85,12 @@ def test_empty_and_binary_files(tmp_path: Path) -> None:
     assert err.value.source == str(empty)
     with pytest.raises(ParseError, match="binary"):
         parse_note(binary)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_notes_are_text(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "note.md"
+    path.write_bytes("# Cache KV\n\nUne note exportée en UTF-16 sur la compression du cache KV.\n".encode(encoding))
+    doc, warnings = parse_note(path)
+    assert doc.title == "Cache KV" and doc.lang == "fr" and warnings == [f"{path.resolve()}: decoded as {encoding} "
+                                                                          "(not UTF-8)"]

@@ -1,32 +1,57 @@
 """The `veille` command line. Commands only wire stages together; errors become exit codes.
 
-Every command is registered here, in one place; each lives in the module named after its job.
+Every command is registered here, in one place; each lives in the module named after its job and is
+imported only when it runs: `veille --help` and `veille --version` load no model, store, PDF library
+or web framework (they took 3-5 s when every command module was imported up front).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
-from veille.interfaces.cli.answers import ask, digest
-from veille.interfaces.cli.documents import docs, migrate, optimize, reembed, remove, stats
-from veille.interfaces.cli.evaluate import eval_
-from veille.interfaces.cli.ingest import ingest
-from veille.interfaces.cli.search import search
-from veille.interfaces.cli.serve import serve
-from veille.interfaces.cli.watch import watch
+# name → (module under veille.interfaces.cli, attribute, one-line help shown by `veille --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ingest": ("ingest", "ingest", "Ingest files and folders, web pages, or papers from arXiv."),
+    "search": ("search", "search", "Search the knowledge base (hybrid, dense or sparse)."),
+    "ask": ("answers", "ask", "Answer a question with cited passages."),
+    "digest": ("answers", "digest", "A Markdown brief on a topic, or on what came in, every claim cited."),
+    "watch": ("watch", "watch", "Collect from the web on a schedule, and write the morning digest."),
+    "docs": ("documents", "docs", "List the stored documents."),
+    "stats": ("documents", "stats", "Counts by language and kind, and the embedder in use."),
+    "remove": ("documents", "remove", "Delete a document entirely."),
+    "serve": ("serve", "serve", "Run the HTTP API."),
+    "migrate": ("documents", "migrate", "Copy this knowledge base into a Qdrant server, or back."),
+    "optimize": ("documents", "optimize", "Build the embedded store's search index now."),
+    "reembed": ("documents", "reembed", "Re-embed every stored chunk with another runtime."),
+    "eval": ("evaluate", "eval_", "Measure retrieval on a BEIR folder or a questions file."),
+}
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose commands are imported when invoked; the help lists them from COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(f"veille.interfaces.cli.{module}"), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="veille")
 def cli() -> None:
     """Veille: a multilingual knowledge base for AI research papers and notes."""
-
-
-for _command in (ingest, search, docs, stats, remove, ask, digest, serve, migrate, optimize, reembed, eval_,
-                 watch):
-    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> Any:

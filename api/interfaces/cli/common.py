@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from veille.ingest.errors import StoreError, VeilleError
-from veille.interfaces.remote import find_server
-from veille.kb import KnowledgeBase
-from veille.settings import Settings
+
+if TYPE_CHECKING:
+    from veille.kb import KnowledgeBase
 
 T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -32,6 +32,10 @@ def or_fail(action: Callable[[], T]) -> T:
 
 def with_kb(action: Callable[[KnowledgeBase], T]) -> T:
     """Run `action` on a freshly opened knowledge base; a VeilleError becomes exit code 1."""
+    from veille.interfaces.remote import find_server  # the knowledge base's imports are heavy: on use
+    from veille.kb import KnowledgeBase
+    from veille.settings import Settings
+
     try:
         with KnowledgeBase() as kb:
             return action(kb)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from veille.interfaces.cli.common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, or_fail, with_kb
-from veille.interfaces.remote import RemoteIngest, find_server
-from veille.kb import KnowledgeBase
 from veille.settings import Settings
 from veille.watch import Subscription, Subscriptions, WatchKind, new_subscription
-from veille.watching import WatchReport, summary_counts
+
+if TYPE_CHECKING:
+    from veille.kb import KnowledgeBase
+    from veille.watching import WatchReport
+
+# Running a subscription needs the knowledge base (models, store, parsers); managing the subscriptions
+# file does not: those imports wait for `watch run`, so `add`, `list` and `remove` answer at once.
 
 _SCHEDULE = click.option("--schedule", default="daily", show_default=True,
                          help="daily, daily@HH:MM (UTC), hourly, or every Nm / Nh / Nd (e.g. 6h).")
@@ -115,6 +119,9 @@ def remove(sub_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def run(ids: tuple[str, ...], due: bool, digest: bool | None, as_json: bool) -> None:
     """Run subscriptions now (all, or the given ids) and write the morning digest if something came in."""
+    from veille.interfaces.remote import RemoteIngest, find_server
+    from veille.watching import summary_counts
+
     settings = Settings()
     server = or_fail(lambda: find_server(settings))
     if server:  # the server holds the store: its job queue runs the subscriptions

@@ -64,6 +64,12 @@ def test_health_stats_and_documents(client: TestClient) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "NotFoundError"
 
 
+def test_a_lone_surrogate_in_a_query_is_not_a_server_error(client: TestClient) -> None:
+    body = '{"query": "cache KV \\ud800", "k": 2}'  # valid JSON, not valid Unicode
+    r = client.post("/search", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["hits"]
+
+
 def test_search_ask_digest(client: TestClient) -> None:
     hits = client.post("/search", json={"query": "cache KV", "k": 3}).json()["hits"]
     assert len(hits) == 3 and {"doc_id", "chunk_id", "text", "page_start", "section"} <= set(hits[0])
