@@ -4,7 +4,7 @@
     python -m benchmarks.run --quick    # < 5 minutes: 2 papers, 2 small BEIR subsets, 5k chunks
 
 Steps: parse/chunk throughput (ingest_bench), Korean morphemes against bigrams (korean_sparse),
-embedding runtimes side by side (embed_bench),
+embedding runtimes side by side (embed_bench), cold start of commands (startup_bench),
 Veille against the LlamaIndex baseline (compare: ingest, re-ingest, memory, latency, kb-questions,
 BEIR subsets), then the embedded store grown from the compared knowledge base (scale_bench).
 """
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import embed_bench, ingest_bench, korean_sparse, scale_bench
+from benchmarks import embed_bench, ingest_bench, korean_sparse, scale_bench, startup_bench
 from benchmarks.report import machine, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,9 @@ def main() -> None:
             t = time.perf_counter()
             embed_bench.main([])
             steps.append(("embedding runtimes", time.perf_counter() - t))
+            t = time.perf_counter()
+            startup_bench.main([])
+            steps.append(("CLI start-up", time.perf_counter() - t))
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "benchmarks.compare", *quick, "--keep", str(keep)], cwd=ROOT, check=True)
         steps.append(("Veille vs baseline", time.perf_counter() - t))

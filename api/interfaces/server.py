@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from veille.engines.models import Answer, Digest
@@ -176,13 +177,28 @@ def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
         yield f"event: error\ndata: {json.dumps({'type': type(exc).__name__, 'message': str(exc)})}\n\n"
 
 
-def _released(lock: threading.Lock, first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:
-    """The stream's events; the knowledge-base lock is released when the stream ends or is dropped."""
+class _ReleaseOnce:
+    """Releases the knowledge-base lock once, from whichever comes first: the stream's end, or the
+    response's background task, which Starlette runs even when the client went away (a generator
+    never started has no `finally` to run: a dropped stream used to keep the lock for good)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock, self.done, self.guard = lock, False, threading.Lock()
+
+    def __call__(self) -> None:
+        with self.guard:
+            if not self.done:
+                self.done = True
+                self.lock.release()
+
+
+def _released(release: _ReleaseOnce, first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:
+    """The stream's events; the knowledge-base lock is released when the stream ends."""
     try:
         yield first
         yield from rest
     finally:
-        lock.release()
+        release()
 
 
 def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
@@ -219,7 +235,9 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
         except BaseException:
             s.lock.release()
             raise
-        return StreamingResponse(_sse(_released(s.lock, first, events)), media_type="text/event-stream")
+        release = _ReleaseOnce(s.lock)
+        return StreamingResponse(_sse(_released(release, first, events)), media_type="text/event-stream",
+                                 background=BackgroundTask(release))
 
     @app.post("/digest")
     def digest(req: DigestRequest) -> Digest:

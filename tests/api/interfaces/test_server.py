@@ -170,6 +170,17 @@ def test_streaming_answer_over_loopback(live: str) -> None:
     assert final["found"] and tokens == final["answer"]
 
 
+def test_a_client_dropping_a_stream_does_not_keep_the_lock(live: str) -> None:
+    host, port = live.removeprefix("http://").split(":")
+    body = json.dumps({"question": "Combien de bits utilise la quantification du cache KV ?", "stream": True})
+    for _ in range(3):
+        with socket.create_connection((host, int(port))) as sock:  # ask, then hang up without reading
+            sock.sendall(f"POST /ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body.encode())}\r\n\r\n{body}".encode())
+    r = httpx.post(live + "/search", json={"query": "cache KV", "k": 2}, timeout=30)
+    assert r.status_code == 200 and r.json()["hits"]
+
+
 def test_fifty_parallel_searches(live: str) -> None:
     queries = ["cache KV", "검색 증강 생성", "mixture of experts routing", "distillation température"] * 13
 
