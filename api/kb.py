@@ -29,7 +29,7 @@ from veille.index.retrieval import search, search_many
 from veille.index.store import Store
 from veille.index.transfer import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
-from veille.ingest.errors import VeilleError
+from veille.ingest.errors import QueryError, VeilleError
 from veille.ingest.sources import Loaded
 from veille.ingest.textio import scrub
 from veille.morning import write_morning_digest
@@ -49,6 +49,7 @@ from veille.pipeline import (
 from veille.watch import Subscriptions
 from veille.watching import WatchReport, run_watch
 
+MAX_QUERY_CHARS = 4000  # a question, not a document: e5 reads 512 tokens of it, the reader all of it
 DIGEST_PROBE = 200  # chunks looked at to find the documents a digest topic is about
 
 
@@ -161,13 +162,13 @@ class KnowledgeBase(Backends):
     def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
                filters: SearchFilters | None = None, per_doc: bool = False) -> list[Hit]:
         """The k best passages for a query, in any language."""
-        return search(scrub(query), embedder=self.embedder, store=self.store, k=k, mode=mode,
+        return search(_query(query), embedder=self.embedder, store=self.store, k=k, mode=mode,
                       filters=self._checked(filters), per_doc=per_doc)
 
     def search_many(self, queries: list[str], k: int = 10, mode: SearchMode = "hybrid",
                     filters: SearchFilters | None = None, per_doc: bool = False) -> list[list[Hit]]:
         """Batch search (queries embedded together)."""
-        return search_many([scrub(q) for q in queries], embedder=self.embedder, store=self.store, k=k, mode=mode,
+        return search_many([_query(q) for q in queries], embedder=self.embedder, store=self.store, k=k, mode=mode,
                            filters=self._checked(filters), per_doc=per_doc)
 
     def ask(self, question: str, k: int = 8, lang: str | None = None, filters: SearchFilters | None = None,
@@ -190,13 +191,13 @@ class KnowledgeBase(Backends):
         def evidence(text: str, n: int) -> tuple[Evidence, list[Hit]]:
             return collect(text, embedder=self.embedder, store=self.store, embed=self.embed_texts, k=n,
                            filters=self._checked(filters), floor=self.settings.ask_min_similarity)
-        yield from ask_stream(scrub(question), k=k, lang=lang, collect=evidence, llm=self.llm if use_llm else None,
+        yield from ask_stream(_query(question), k=k, lang=lang, collect=evidence, llm=self.llm if use_llm else None,
                               embed=self.embed_texts)
 
     def digest(self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
                lang: str = "fr", max_docs: int = 8, kinds: list[str] | None = None) -> Digest:
         """A Markdown brief on a topic (or on what was ingested in the window, by theme), every claim cited."""
-        return make_digest(topic=scrub(topic) if topic else topic, since=since, until=until, lang=lang,
+        return make_digest(topic=_query(topic) if topic else topic, since=since, until=until, lang=lang,
                            max_docs=max_docs, kinds=kinds,
                            records=self.documents(), chunk_vectors=self.store.chunk_vectors,
                            nearest=lambda vec, ids: self._nearest_docs(vec, ids, kinds),
@@ -254,6 +255,14 @@ class KnowledgeBase(Backends):
             "store": {"url": s.qdrant_url, "path": None if s.qdrant_url else str(s.home / EDGE_DIR),
                       "collection": s.collection},
         }
+
+
+def _query(text: str) -> str:
+    """A query or question as the engines take it: valid UTF-8 and of a bounded length."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"longer than {MAX_QUERY_CHARS:,} characters ({len(text):,}); ask about one thing at a time",
+                         source=text[:60] + "…")
+    return scrub(text)
 
 
 def _say(message: str) -> None:

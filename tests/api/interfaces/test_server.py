@@ -83,6 +83,8 @@ def test_search_ask_digest(client: TestClient) -> None:
 
 @pytest.mark.parametrize("path, body, status, kind", [
     ("/search", {"query": "  "}, 400, "QueryError"),
+    ("/search", {"query": "cache " * 1000}, 400, "QueryError"),
+    ("/ask", {"question": "cache " * 1000}, 400, "QueryError"),
     ("/search", {"query": "x", "k": 0}, 422, "ValidationError"),
     ("/ask", {"question": ""}, 400, "QueryError"),
     ("/digest", {"topic": "recette de pizza napolitaine au feu de bois"}, 404, "NotFoundError"),
