@@ -19,7 +19,7 @@ from veille.ingest.arxiv_ids import arxiv_ids_in_text
 from veille.ingest.errors import EmptyInputError, ParseError
 from veille.ingest.lang import detect_language
 from veille.ingest.models import Block, Document
-from veille.ingest.textio import read_text
+from veille.ingest.textio import read_text, scrub
 
 RECORD_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
@@ -66,16 +66,34 @@ def read_records(path: Path) -> Iterator[Document | ParseError]:
     if path.suffix.lower() == ".json":
         yield from _json_array(text, path)
         return
+    first_line: dict[str, int] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
         try:
-            yield record_to_document(json.loads(line), where)
+            doc = record_to_document(_decoded(line), where)
         except json.JSONDecodeError as exc:
             yield ParseError(f"malformed JSON ({exc.msg} at column {exc.colno})", source=where)
+            continue
+        except RecursionError:
+            yield ParseError("JSON nested too deeply to read", source=where)
+            continue
         except ParseError as exc:
             yield exc
+            continue
+        if doc.doc_id in first_line:  # a later line must not silently replace an earlier record
+            yield ParseError(f"id {doc.doc_id!r} already used on line {first_line[doc.doc_id]}; "
+                             "this record was not stored", source=where)
+            continue
+        first_line[doc.doc_id] = lineno
+        yield doc
+
+
+def _decoded(line: str) -> Any:
+    """One JSON line; strings UTF-8 cannot hold (a lone surrogate escape like "\\ud800") get '?'."""
+    record = json.loads(line)
+    return json.loads(scrub(json.dumps(record, ensure_ascii=False))) if "\\ud" in line.lower() else record
 
 
 def _json_array(text: str, path: Path) -> Iterator[Document | ParseError]:

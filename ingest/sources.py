@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,22 +45,42 @@ def discover(paths: Iterable[Path]) -> Discovery:
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            for child in sorted(path.rglob("*")):
                 rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
+                if child.is_dir() or any(part.startswith(".") for part in rel.parts):
                     continue
-                if child.suffix.lower() not in SUPPORTED_SUFFIXES:
+                odd = _not_regular(child)
+                if odd:
+                    found.skipped.append((str(child), odd))
+                elif child.suffix.lower() not in SUPPORTED_SUFFIXES:
                     found.skipped.append((str(child), "unsupported format"))
                 elif child.resolve() not in seen:
                     seen.add(child.resolve())
                     found.files.append(child)
-        elif path.exists():
-            if path.resolve() not in seen:
+        elif path.exists() or path.is_symlink():
+            odd = _not_regular(path)
+            if odd:
+                found.skipped.append((str(path), odd))
+            elif path.resolve() not in seen:
                 seen.add(path.resolve())
                 found.files.append(path)
         else:
             found.missing.append(str(path))
     return found
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why `path` is no file to read (a broken or looping link, a FIFO, a socket, a device), else None.
+
+    Reading a FIFO would block the ingest for good; each of these is reported, never passed over silently."""
+    try:
+        if path.is_file():
+            return None
+    except OSError as exc:  # a symlink loop
+        return f"cannot be followed ({exc.strerror})"
+    if path.is_symlink():
+        return "broken symbolic link" if not os.path.lexists(os.path.realpath(path)) else "symbolic link loop"
+    return "not a regular file (FIFO, socket or device)"
 
 
 def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None) -> Iterator[Loaded]:

@@ -53,3 +53,19 @@ def test_each_record_is_named_by_its_line_or_id(tmp_path: Path) -> None:
     assert [x.source for x in load_file(path)] == [f"{path}:1", f"{path} [b]"]
     copy = [x.source for x in load_file(path, origin="/home/me/records.jsonl")]
     assert copy == ["/home/me/records.jsonl:1", "/home/me/records.jsonl [b]"]
+
+
+def test_bad_lines_never_stop_the_rest_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join([
+        '{"id": "a", "text": "A good record about KV caches."}',
+        '{"id": "b", "text": "A lone surrogate \\ud800 in otherwise fine text."}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": "a", "text": "The same id again."}',
+        '{"id": "c", "text": "The last good record."}']), encoding="utf-8")
+    out = list(read_records(path))
+    docs = [r for r in out if not isinstance(r, ParseError)]
+    errors = {str(e.source): e.message for e in out if isinstance(e, ParseError)}
+    assert [d.doc_id for d in docs] == ["a", "b", "c"] and "?" in docs[1].text
+    assert errors == {f"{path}:3": "JSON nested too deeply to read",
+                      f"{path}:4": "id 'a' already used on line 1; this record was not stored"}
