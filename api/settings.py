@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     server_url: str | None = Field(default=None, description="A Veille server `veille ingest` sends files to; "
                                                               "default: the one `veille serve` runs on this home.")
     max_upload_mb: int = Field(default=50, ge=1, description="Largest file accepted by POST /ingest/upload.")
+    cors_origins: list[str] = Field(default_factory=list, description="Web origins allowed to call the HTTP API "
+                                                                       "from a browser (none by default).")
     fetch_allow_private: bool = Field(default=False, description="Let the watch fetch loopback and private "
                                                                  "addresses (tests, an intranet).")
     fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds a web request may stall.")

@@ -26,6 +26,7 @@ from veille.index.models import DocRecord, Hit, SearchFilters, SearchMode
 from veille.ingest.errors import LLMError, NotFoundError, QueryError, StoreError, VeilleError
 from veille.ingest.sources import SUPPORTED_SUFFIXES
 from veille.ingest.textio import scrub
+from veille.interfaces.http_limits import guard
 from veille.interfaces.jobs import Job, Jobs
 from veille.interfaces.server_watch import Scheduler, watch_routes
 from veille.kb import KnowledgeBase
@@ -132,6 +133,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     app.state.settings = settings
     app.state.instance = uuid.uuid4().hex  # lets a client tell this server from a stale advertisement
     _handlers(app)
+    guard(app, settings)
 
     def auth(authorization: Annotated[str | None, Header()] = None) -> None:
         expected = f"Bearer {settings.api_token}".encode()
