@@ -95,11 +95,22 @@ class Service:
         # a plain Lock: a streamed answer releases it from whichever worker thread ends the stream
         self.lock = threading.Lock()
         self.jobs = Jobs()
+        self._warm = False
 
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a knowledge-base method under the lock."""
         with self.lock:
             return fn(*args, **kwargs)
+
+    def read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Read stored records without the lock: the stores answer reads beside a writer (Qdrant Edge
+        and qdrant-client alike), so /health, /stats and /documents never queue behind a search or an
+        ingest. Searches keep the lock: one tokenizer serves them and it is not thread-safe."""
+        if not self._warm:
+            with self.lock:  # the first use opens the store and loads the embedder: once, under the lock
+                _ = self.kb.store, self.kb.embedder
+                self._warm = True
+        return fn(*args, **kwargs)
 
     def ingest(self, fn: Any, *args: Any, **kwargs: Any) -> IngestReport:
         """An ingest job: the writes under the lock, then the search index built outside it.
@@ -209,14 +220,14 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
     @app.get("/health")
     def health() -> dict[str, Any]:
         """Store and embedder ready."""
-        stats = s.call(kb.stats)
+        stats = s.read(kb.stats)
         return {"status": "ok", "documents": stats["documents"], "embedder": stats["embedder"],
                 "max_upload_mb": settings.max_upload_mb, "instance": app.state.instance}
 
     @app.get("/stats")
     def stats() -> dict[str, Any]:
         """Counts by language and kind, embedder and store."""
-        return s.call(kb.stats)
+        return s.read(kb.stats)
 
     @app.post("/search")
     def search(req: SearchRequest) -> dict[str, Any]:
@@ -259,7 +270,7 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
     def documents(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500), lang: str | None = None,
                   kind: str | None = None) -> dict[str, Any]:
         """Stored documents, paged and filterable."""
-        docs: list[DocRecord] = [d for d in s.call(kb.documents) if (not lang or d.lang == lang)
+        docs: list[DocRecord] = [d for d in s.read(kb.documents) if (not lang or d.lang == lang)
                                  and (not kind or d.kind == kind)]
         return {"total": len(docs), "offset": offset, "limit": limit,
                 "documents": [d.model_dump(mode="json") for d in docs[offset:offset + limit]]}
@@ -267,11 +278,11 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
     @app.get("/documents/{doc_id:path}")
     def document(doc_id: str) -> dict[str, Any]:
         """One document: metadata, chunks and where to open it."""
-        record = s.call(kb.document, doc_id)
+        record = s.read(kb.document, doc_id)
         if record is None:
             raise NotFoundError("no such document", source=doc_id)
         link = f"https://arxiv.org/abs/{record.arxiv_id}" if record.arxiv_id else record.source
-        return {"document": record.model_dump(mode="json"), "link": link, "chunks": s.call(kb.chunks, doc_id)}
+        return {"document": record.model_dump(mode="json"), "link": link, "chunks": s.read(kb.chunks, doc_id)}
 
 
 def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any]) -> None:

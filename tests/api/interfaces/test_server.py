@@ -183,6 +183,22 @@ def test_a_client_dropping_a_stream_does_not_keep_the_lock(live: str) -> None:
     assert r.status_code == 200 and r.json()["hits"]
 
 
+def test_records_are_read_while_a_search_holds_the_lock(client: TestClient) -> None:
+    client.get("/health")  # the first use opens the store under the lock
+    service = client.app.state.service  # type: ignore[attr-defined]
+    answers: list[int] = []
+
+    def read() -> None:
+        for path in ("/health", "/stats", "/documents"):
+            answers.append(client.get(path).status_code)
+
+    with service.lock:  # a long search or an ingest's writes
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(30)
+        assert not reader.is_alive() and answers == [200, 200, 200]
+
+
 def test_fifty_parallel_searches(live: str) -> None:
     queries = ["cache KV", "검색 증강 생성", "mixture of experts routing", "distillation température"] * 13
 
