@@ -148,8 +148,8 @@ def load_paper(fetcher: ArxivFetcher, meta: ArxivMeta, metadata: Mapping[str, An
     try:
         meta, pdf, _ = fetcher.fetch_pdf(meta)
         doc = parse_pdf(pdf, fetcher.store.get, arxiv_id=meta.arxiv_id)
-    except VeilleError as exc:
-        return Loaded(meta.arxiv_id, error=exc)
+    except VeilleError as exc:  # named by the paper, not by the content-addressed file it was stored as
+        return Loaded(meta.arxiv_id, error=type(exc)(exc.message, source=meta.arxiv_id))
     return Loaded(meta.abs_url or meta.arxiv_id, document=doc.model_copy(
         update={"source": meta.abs_url or doc.source, "metadata": {**doc.metadata, **(metadata or {})}}))
 

@@ -117,7 +117,7 @@ def daily_papers(note: Path, count: int) -> list[dict[str, object]]:
 def pdf_of(title: str, text: str) -> bytes:
     doc = pymupdf.open()
     page = doc.new_page()
-    page.insert_textbox(pymupdf.Rect(50, 50, 550, 800), f"{title}\n\n{text}\n\n" * 3, fontsize=10)
+    assert page.insert_textbox(pymupdf.Rect(40, 40, 560, 800), f"{title}\n\n{text}", fontsize=7) >= 0  # it fits
     return bytes(doc.tobytes())
 
 
@@ -228,3 +228,21 @@ def test_a_pdf_url_and_a_dead_one(web: WebFixtures, tmp_path: Path) -> None:
         assert kb.document(pdf.doc_id or "").source == web.base + "/files/report.pdf"  # type: ignore[union-attr]
         assert (gone.status, gone.source, gone.reason) == ("failed", web.base + "/gone", "HTTP 404 Not Found")
         assert kb.ingest_urls([web.base + "/files/report.pdf"]).items[0].status == "unchanged"
+
+
+@pytest.mark.integration
+def test_an_arxiv_query_subscription_takes_only_new_papers(tmp_path: Path, arxiv_fixtures: Path) -> None:
+    from tests.ingest.arxiv_fake import RecordedArxiv
+
+    probe = KnowledgeBase(make_settings(tmp_path / "probe"), embedder=FakeEmbedder())
+    listed = list(probe.arxiv_fetcher(session=RecordedArxiv(arxiv_fixtures), delay_seconds=0).by_query("testing", 100))
+    pdfs = {(m.pdf_url or "").rsplit("/", 1)[-1]: pdf_of(m.title, m.abstract) for m in listed}
+    with KnowledgeBase(make_settings(tmp_path / "home", arxiv_delay_seconds=0), embedder=FakeEmbedder()) as kb:
+        kb.subscriptions.add(new_subscription("arxiv", "testing", arxiv_query=True))
+        collector = kb.collector(arxiv=kb.arxiv_fetcher(session=RecordedArxiv(arxiv_fixtures, pdfs)))
+        first = kb.watch(collector=collector, digest=False).runs[0]
+        assert first.error is None and first.collected == len(listed) == first.added
+        assert {d.arxiv_id for d in kb.documents()} == {m.arxiv_id for m in listed}
+        again = kb.watch(collector=collector, digest=False).runs[0]
+        assert (again.collected, again.new, again.added) == (len(listed), 0, 0)
+    probe.close()
