@@ -31,12 +31,15 @@ PAYLOAD_INDEXES: dict[str, qe.PayloadSchemaType] = {
     "kind": qe.PayloadSchemaType.Keyword, "categories": qe.PayloadSchemaType.Keyword,
     "date_ts": qe.PayloadSchemaType.Float, "references": qe.PayloadSchemaType.Bool,
 }
-# HNSW beam width, so that fusion (50 candidates a side) reads at least 0.99 of the exact top 50.
-# Measured at 100k chunks over the kb-questions (recall@50 against exact search, p50 dense):
-# ef 512 → 0.989 (6.7 ms), 1024 → 0.999 (8.4 ms), 2048 → 1.0 (14.5 ms), exact 1.0 (21.8 ms).
-HNSW_EF = 1024
-# The graph itself, fixed when a store is created: Qdrant's defaults unless measured otherwise.
-HNSW_M, HNSW_EF_CONSTRUCT, FULL_SCAN_KB = 16, 100, 10_000
+# The graph and its beam, so that fusion (50 candidates a side) reads at least 0.99 of the exact top 50
+# up to a million chunks (recall@50 of the kb-questions against exact search, BENCHMARKS.md):
+# - m=16, ef_construct=100 (Qdrant's defaults): 0.999 at 100k with ef=1024, but at 1M 0.949 (1024),
+#   0.981 (2048), 0.989 (8192, 43 ms): that graph cannot get there at a usable beam.
+# - m=32, ef_construct=200: at 1M 0.924 (ef 1024), 0.992 (2048, dense p50 19 ms), 1.0 (4096, 36 ms);
+#   at 100k 1.0 with ef=2048 (hybrid p95 31 ms). Building costs ~1.9x (100k: 125 s against 67 s), paid
+#   once per VEILLE_INDEX_AFTER new chunks. Stores created before keep their graph, searched with this beam.
+HNSW_EF = 2048
+HNSW_M, HNSW_EF_CONSTRUCT, FULL_SCAN_KB = 32, 200, 10_000
 # Filtered searches are exact: Edge's filtered HNSW search read ~0.83 of the exact top 10 with a
 # language filter (the measurements), and exact search over a payload-index selection
 # stays within the latency budget (BENCHMARKS.md).
