@@ -81,6 +81,14 @@ class Backends:
         return self._store
 
     @property
+    def records(self) -> Store:
+        """The store for reading what it holds (documents, chunks, counts), without the embedder:
+        `veille docs` need not load a model (~10 s cold). Writes and searches go through `store`."""
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    @property
     def store_name(self) -> str:
         """The store as users name it: the server URL or the embedded store's folder."""
         s = self.settings

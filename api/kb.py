@@ -216,15 +216,15 @@ class KnowledgeBase(Backends):
     # -- the archive ----------------------------------------------------------------------
     def documents(self) -> list[DocRecord]:
         """Every stored document."""
-        return self.store.docs()
+        return self.records.docs()
 
     def document(self, doc_id: str) -> DocRecord | None:
         """One stored document."""
-        return self.store.get_doc(doc_id)
+        return self.records.get_doc(doc_id)
 
     def chunks(self, doc_id: str) -> list[dict[str, Any]]:
         """A document's stored chunks in order."""
-        return self.store.chunk_payloads(doc_id)
+        return self.records.chunk_payloads(doc_id)
 
     def remove(self, doc_id_or_path: str) -> DocRecord:
         """Delete a document entirely, by id or by the path it was ingested from."""
@@ -245,13 +245,15 @@ class KnowledgeBase(Backends):
 
     def stats(self) -> dict[str, Any]:
         """Counts by language and kind, and the embedder in use."""
-        docs, e, s = self.documents(), self.embedder, self.settings
+        docs, s = self.documents(), self.settings
+        held = self.records.stored_info() if self._embedder is None else None
+        e = held or EmbedderInfo(model=self.embedder.model_id, dim=self.embedder.dim, runtime=self.embedder.runtime)
         return {
-            "documents": len(docs), "chunks": self.store.count(),
+            "documents": len(docs), "chunks": self.records.count(),
             "by_lang": dict(Counter(d.lang for d in docs).most_common()),
             "by_kind": dict(Counter(d.kind for d in docs).most_common()),
             "pages": sum(d.pages or 0 for d in docs),
-            "embedder": {"model": e.model_id, "runtime": e.runtime, "dim": e.dim},
+            "embedder": {"model": e.model, "runtime": e.runtime, "dim": e.dim},
             "store": {"url": s.qdrant_url, "path": None if s.qdrant_url else str(s.home / EDGE_DIR),
                       "collection": s.collection},
         }
