@@ -3,11 +3,10 @@ embedding cache, LLM and the arXiv client. Tests and notebooks may hand in their
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from veille.collecting import Collector
 from veille.engines.llm import LLM, make_llm
 from veille.index.cache import EmbeddingCache, embed_passages
 from veille.index.embedder import AUTO_E5, E5_SMALL, RUNTIMES, Embedder, announce, load_embedder
@@ -17,9 +16,11 @@ from veille.index.store import Store
 from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
 from veille.ingest.chunking import ChunkingOptions, TokenCounter
 from veille.ingest.errors import StoreError
-from veille.ingest.fetch import Fetcher, FetchPolicy, HttpFetcher
-from veille.ingest.web import WebStore
 from veille.settings import Settings
+
+if TYPE_CHECKING:
+    from veille.collecting import Collector
+    from veille.ingest.fetch import Fetcher, HttpFetcher
 
 
 class Backends:
@@ -133,12 +134,17 @@ class Backends:
 
     def web_fetcher(self) -> HttpFetcher:
         """The watch's polite HTTP client, configured from the settings."""
+        from veille.ingest.fetch import FetchPolicy, HttpFetcher
+
         s = self.settings
         return HttpFetcher(FetchPolicy(timeout=s.fetch_timeout, max_bytes=s.fetch_max_mb * 2**20,
                                        host_delay=s.fetch_host_delay, allow_private=s.fetch_allow_private))
 
     def collector(self, fetcher: Fetcher | None = None, arxiv: ArxivFetcher | None = None) -> Collector:
         """What the watch and `veille ingest URL` collect the web with."""
+        from veille.collecting import Collector  # trafilatura, feedparser, PyMuPDF: when the web is read
+        from veille.ingest.web import WebStore
+
         return Collector(fetcher or self.web_fetcher(), WebStore(self.settings.home / "web"),
                          arxiv or self.arxiv_fetcher(), pdf_base=self.settings.arxiv_pdf_url)
 

@@ -12,12 +12,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from veille.backends import Backends, open_store
-from veille.collecting import Collector
 from veille.engines.answering import Evidence, collect
 from veille.engines.asking import ask_stream
 from veille.engines.digesting import make_digest
@@ -30,9 +29,7 @@ from veille.index.store import Store
 from veille.index.transfer import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
 from veille.ingest.errors import QueryError, VeilleError
-from veille.ingest.sources import Loaded
 from veille.ingest.textio import scrub
-from veille.morning import write_morning_digest
 from veille.pipeline import (
     IngestReport,
     Progress,
@@ -47,7 +44,11 @@ from veille.pipeline import (
     store_sink,
 )
 from veille.watch import Subscriptions
-from veille.watching import WatchReport, run_watch
+
+if TYPE_CHECKING:
+    from veille.collecting import Collector
+    from veille.ingest.sources import Loaded
+    from veille.watching import WatchReport
 
 MAX_QUERY_CHARS = 4000  # a question, not a document: e5 reads 512 tokens of it, the reader all of it
 DIGEST_PROBE = 200  # chunks looked at to find the documents a digest topic is about
@@ -115,6 +116,9 @@ class KnowledgeBase(Backends):
               collector: Collector | None = None, progress: Progress | None = None) -> WatchReport:
         """Run subscriptions (all, the named ones, or the due ones), then write the morning digest when
         the run brought something in (`digest` True: always; False: never)."""
+        from veille.morning import write_morning_digest  # the watch's modules: when it runs
+        from veille.watching import run_watch
+
         report = run_watch(self, self.subscriptions, collector or self.collector(), ids=ids, due_only=due_only,
                            progress=progress)
         if digest is False or (digest is None and not report.report.count("added", "updated")):

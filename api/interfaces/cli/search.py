@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from veille.evaluation import json_lines
 from veille.index.models import Hit, SearchFilters, SearchMode
 from veille.ingest.errors import VeilleError
 from veille.interfaces.cli.common import or_fail, with_kb
@@ -33,6 +32,8 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
 
 
 def _read_queries(path: Path) -> list[tuple[str, str]]:
+    from veille.evaluation import json_lines  # the evaluation module imports ir-measures: only for files
+
     out = []
     for n, row in json_lines(path):
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):

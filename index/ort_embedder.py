@@ -1,0 +1,110 @@
+"""A model folder's ONNX encoder run with `tokenizers` and ONNX Runtime alone, once the file exists.
+
+Loading sentence-transformers imports torch, transformers and scikit-learn (~10 s cold on 2 cores)
+before it builds a torch model that the ONNX runtimes then set aside; a `veille search` from the shell
+paid that on every call. The steps are few and fixed for the folders Veille runs on ONNX (a
+Transformer, mean or CLS pooling, optional normalisation, its prompts), so they are done here with
+the same tokenizer file, the same 512-token truncation and the same pooling: the vectors are those
+of the sentence-transformers path (cosine ≥ 0.99999, tested), and keep its runtime label. The first
+use of a runtime (the export itself) still goes through sentence-transformers (index/runtimes.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from veille.ingest.errors import EmbeddingError
+
+MAX_TOKENS = 512
+
+
+def pipeline_of(folder: Path) -> dict[str, Any] | None:
+    """What this module needs from a sentence-transformers folder, or None if it holds other steps."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
+            return None
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        mode = pooling.get("pooling_mode") or ("mean" if pooling.get("pooling_mode_mean_tokens") else
+                                               "cls" if pooling.get("pooling_mode_cls_token") else None)
+        if mode not in ("mean", "cls") or not (folder / "tokenizer.json").exists():
+            return None
+        prompts = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    return {"pooling": mode, "normalize": kinds[2:] == ["Normalize"], "prompts": prompts.get("prompts") or {}}
+
+
+class OrtEmbedder:
+    """Unit-norm embeddings from an exported encoder; the Embedder protocol of index/embedder.py."""
+
+    def __init__(self, folder: Path, onnx_path: Path, pipeline: dict[str, Any], *, model_id: str, runtime: str,
+                 query_prefix: str, passage_prefix: str, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_id, self.runtime, self.batch_size = model_id, runtime, batch_size
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        self.pooling, self.normalize = pipeline["pooling"], pipeline["normalize"]
+        # One tokenizer (loading a 250k-piece vocabulary takes ~1 s): batches truncate and pad, counting
+        # does neither; each call sets what it needs under the lock.
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        pad = self.tokenizer.token_to_id("<pad>")
+        self._pad = pad if pad is not None else 0
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own Fail/InvalidGraph types, all Exceptions
+            raise EmbeddingError(f"ONNX Runtime cannot load it: {exc}", source=str(onnx_path)) from exc
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+        self._lock = threading.Lock()  # a tokenizer object is not to be shared by threads at once
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            self.tokenizer.enable_padding(pad_id=self._pad, pad_token="<pad>")
+            encoded = self.tokenizer.encode_batch(texts)
+        ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        if self.pooling == "cls":
+            vecs = hidden[:, 0]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            vecs = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        if self.normalize:
+            vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        """Batches of similar lengths (less padding), as sentence-transformers batches them."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            part = order[start:start + self.batch_size]
+            out[part] = self._batch([prefix + texts[i] for i in part])
+        return out
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-norm passage vectors."""
+        return self._encode(texts, self.passage_prefix)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-norm query vectors."""
+        return self._encode(texts, self.query_prefix)
+
+    def count_tokens(self, text: str) -> int:
+        """Token count with the model's own tokenizer (special tokens and prefix included)."""
+        with self._lock:
+            self.tokenizer.no_truncation()
+            self.tokenizer.no_padding()
+            return len(self.tokenizer.encode(self.passage_prefix + text).ids)
