@@ -113,14 +113,16 @@ class KnowledgeBase(Backends):
         return Subscriptions(self.settings.home / "watch")
 
     def watch(self, ids: list[str] | None = None, *, due_only: bool = False, digest: bool | None = None,
-              collector: Collector | None = None, progress: Progress | None = None) -> WatchReport:
+              collector: Collector | None = None, progress: Progress | None = None,
+              build_index: bool = True) -> WatchReport:
         """Run subscriptions (all, the named ones, or the due ones), then write the morning digest when
-        the run brought something in (`digest` True: always; False: never)."""
+        the run brought something in (`digest` True: always; False: never). `build_index`: as for ingest."""
         from veille.morning import write_morning_digest  # the watch's modules: when it runs
         from veille.watching import run_watch
 
         report = run_watch(self, self.subscriptions, collector or self.collector(), ids=ids, due_only=due_only,
                            progress=progress)
+        self._indexed(report.report, build_index)
         if digest is False or (digest is None and not report.report.count("added", "updated")):
             return report
         try:

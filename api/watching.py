@@ -94,7 +94,6 @@ def run_one(kb: KnowledgeBase, subs: Subscriptions, collector: Collector, sub: S
         sub.etag = sub.last_modified = None
     sub.last_run, sub.last_error, sub.last_new = now, None, run.added
     subs.save(sub)
-    kb.optimize(force=False)
     return run
 
 

@@ -101,7 +101,9 @@ def watch_routes(app: FastAPI, s: Service, writer: list[Any]) -> None:
 def submit_watch(s: Service, ids: list[str] | None, digest: bool | None, due_only: bool = False) -> Job:
     """Queue a watch run on the server's job queue."""
     def work(progress: Any) -> WatchReport:
-        report: WatchReport = s.call(s.kb.watch, ids, due_only=due_only, digest=digest, progress=progress)
+        report: WatchReport = s.call(s.kb.watch, ids, due_only=due_only, digest=digest, progress=progress,
+                                     build_index=False)
+        s.kb.optimize(force=False)  # outside the lock, as after every ingest job (readers keep going)
         return report
     return s.jobs.submit("watch", work)
 
