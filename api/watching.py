@@ -82,12 +82,13 @@ def run_one(kb: KnowledgeBase, subs: Subscriptions, collector: Collector, sub: S
             progress: Callable[[IngestItem], None] | None = None) -> SubscriptionRun:
     """Collect one subscription, ingest what is new, record its state."""
     run = SubscriptionRun(id=sub.id, source=sub.describe())
-    sub.last_attempt = now
+    sub.last_attempt, validators = now, (sub.etag, sub.last_modified)
     try:
         keyed = _collect(kb, collector, sub, run, now)
         transient = _ingest(kb, sub, keyed, run, progress)
-    except VeilleError as exc:
+    except VeilleError as exc:  # what was stored stays seen; the feed is asked in full next time
         run.error, sub.last_error = str(exc), str(exc)
+        sub.etag, sub.last_modified = validators
         subs.save(sub)
         return run
     if transient:  # an entry failed for a reason that may pass: ask the source in full next time
