@@ -23,7 +23,7 @@ from veille.ingest.fetch import Fetcher, WebResponse
 from veille.ingest.models import Document
 from veille.ingest.pdf import parse_pdf
 from veille.ingest.sources import Loaded
-from veille.ingest.web import WebStore, clean_url, parse_page, summary_document
+from veille.ingest.web import WebStore, clean_url, page_id, parse_page, summary_document
 from veille.pipeline import load_paper
 
 MIN_SUMMARY = 200  # characters: a feed summary shorter than this is a teaser, not the article
@@ -113,7 +113,7 @@ class Collector:
         doc = parse_pdf(path, self.arxiv.store.get)
         if doc.kind == "paper" and doc.arxiv_id:
             return doc
-        return doc.model_copy(update={"source": url, "doc_id": f"web-pdf:{sha[:16]}"})
+        return doc.model_copy(update={"source": url, "doc_id": page_id(url)})  # a new version replaces it
 
 
 def _with_entry(doc: Document, entry: FeedEntry | None, extra: dict[str, Any]) -> Document:
