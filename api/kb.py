@@ -42,6 +42,7 @@ from veille.pipeline import (
     run,
     skip_unchanged,
     store_sink,
+    text_named,
 )
 from veille.watch import Subscriptions
 
@@ -76,8 +77,8 @@ class KnowledgeBase(Backends):
         so that it is stored, and later recognised, under that name. `build_index`: build the
         search index at the end once VEILLE_INDEX_AFTER chunks await it (the server does it itself).
         """
-        origins = origins or {}
         found, items = discovered(Path(p) for p in paths)
+        origins = {**text_named(found.files), **(origins or {})}
         report = IngestReport(items=items)
         files = found.files if dry_run else skip_unchanged(found.files, self.store.docs(), report, progress, origins)
         loaded = load_files(files, self.arxiv_store.get, origins)

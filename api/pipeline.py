@@ -21,6 +21,7 @@ from veille.ingest.chunking import ChunkingOptions, TokenCounter, chunk_document
 from veille.ingest.errors import EmptyInputError, VeilleError
 from veille.ingest.models import ArxivMeta, Chunk, Document
 from veille.ingest.sources import Discovery, Loaded, discover, load_file
+from veille.ingest.textio import path_name
 
 if TYPE_CHECKING:
     from veille.ingest.pdf import MetaLookup
@@ -110,9 +111,15 @@ def process(loaded: Loaded, sink: Sink, options: ChunkingOptions,
 def discovered(paths: Iterable[Path]) -> tuple[Discovery, list[IngestItem]]:
     """Expand inputs; report missing paths as failures and unknown files in folders as skipped."""
     found = discover(paths)
-    items = [failure(p, "no such file or folder") for p in found.missing]
-    items += [IngestItem(source=s, status="skipped", reason=r) for s, r in found.skipped]
+    items = [failure(path_name(p), "no such file or folder") for p in found.missing]
+    items += [IngestItem(source=path_name(s), status="skipped", reason=r) for s, r in found.skipped]
     return found, items
+
+
+def text_named(files: Iterable[Path]) -> dict[str, str]:
+    """Origins for files whose names are not valid UTF-8: they are stored (and recognised again) under
+    their name with the undecodable bytes written as \\xNN, which stores and reports can hold."""
+    return {str(f): path_name(f.resolve()) for f in files if path_name(f) != str(f)}
 
 
 def load_files(files: Iterable[Path], meta_lookup: MetaLookup | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -58,6 +59,12 @@ def _utf16(raw: bytes) -> str | None:
 def scrub(text: str) -> str:
     """`text` with what UTF-8 cannot hold (lone surrogates, e.g. from a JSON "\\ud800") replaced by '?'."""
     return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def path_name(path: str | Path) -> str:
+    """A file name as text that is valid UTF-8: bytes the file system holds but UTF-8 cannot decode are
+    written as \\xNN (distinct names stay distinct, unlike a replacement character)."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def read_text(path: Path) -> tuple[str, str | None]:

@@ -66,3 +66,21 @@ def test_arxiv_offline_is_a_clear_failure() -> None:
     result = CliRunner().invoke(cli, ["ingest", "arxiv", "1706.03762", "--dry-run"])
     assert result.exit_code == 1
     assert "network unreachable" in result.stderr
+
+
+def test_a_file_name_that_is_not_utf8_goes_in_under_a_readable_name(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    bad = Path(os.fsdecode(bytes(folder) + b"/note-\xff.md"))
+    bad.write_text("# Caches\n\nA note about the KV cache, saved under a Latin-1 file name.\n", encoding="utf-8")
+    Path(os.fsdecode(bytes(folder) + b"/odd-\xfe.xyz")).write_text("not a note", encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(cli, ["ingest", str(folder), "--json"])
+    report = json.loads(first.stdout_bytes.decode("utf-8"))  # the report itself is valid UTF-8
+    assert first.exit_code == EXIT_OK, first.output
+    by_status = {i["status"]: i["source"] for i in report["items"]}
+    assert by_status["added"].endswith("note-\\xff.md") and by_status["skipped"].endswith("odd-\\xfe.xyz")
+    again = json.loads(runner.invoke(cli, ["ingest", str(folder), "--json"]).stdout_bytes.decode("utf-8"))
+    assert [i["status"] for i in again["items"] if i["source"].endswith(".md")] == ["unchanged"]
