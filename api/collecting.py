@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
@@ -20,6 +19,7 @@ from veille.ingest.arxiv_source import ArxivFetcher
 from veille.ingest.errors import EmptyInputError, SourceError, VeilleError
 from veille.ingest.feeds import DailyPaper, FeedEntry, parse_daily_papers
 from veille.ingest.fetch import Fetcher, WebResponse
+from veille.ingest.files import atomic_write
 from veille.ingest.models import Document
 from veille.ingest.pdf import parse_pdf
 from veille.ingest.sources import Loaded
@@ -91,7 +91,7 @@ class Collector:
         resp = self.fetcher.get(url, etag=rec.etag if rec else None,
                                 last_modified=rec.last_modified if rec else None, page=True)
         if resp.not_modified and rec is not None:
-            return resp.model_copy(update={"body": self.web.html_path(rec.sha256).read_bytes(),
+            return resp.model_copy(update={"body": self.web.html(url),
                                            "content_type": "text/html"})
         if not resp.body.startswith(b"%PDF"):
             self.web.put(url, resp.body, resp.etag, resp.last_modified)
@@ -107,9 +107,7 @@ class Collector:
         sha = hashlib.sha256(body).hexdigest()
         path = self.web.root / "pdf" / sha[:2] / f"{sha}.pdf"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Path(f"{path}.tmp").write_bytes(body)
-            Path(f"{path}.tmp").replace(path)
+            atomic_write(path, body)
         doc = parse_pdf(path, self.arxiv.store.get)
         if doc.kind == "paper" and doc.arxiv_id:
             return doc

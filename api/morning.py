@@ -8,8 +8,6 @@ of the run (collected / analysed / selected) and a file name that never overwrit
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING
 from veille.engines.digest_render import label
 from veille.engines.i18n import text_for
 from veille.engines.models import Digest
+from veille.ingest.files import atomic_write
 from veille.watching import WatchReport
 
 if TYPE_CHECKING:
@@ -73,13 +72,9 @@ def _tag(name: str) -> str:
 
 def _write_new(folder: Path, when: datetime, text: str) -> Path:
     """Atomically create veille-YYYY-MM-DD.md, or -HHMM / -HHMMSS when a brief of that day exists."""
-    folder.mkdir(parents=True, exist_ok=True)
     for stamp in (f"{when:%Y-%m-%d}", f"{when:%Y-%m-%d-%H%M}", f"{when:%Y-%m-%d-%H%M%S}"):
         path = folder / f"veille-{stamp}.md"
         if not path.exists():
             break
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".digest-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, text.encode("utf-8"))
     return path

@@ -7,9 +7,7 @@ server never lose each other's updates; a run only records an entry as seen once
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,6 +18,7 @@ import portalocker
 from pydantic import BaseModel, Field, ValidationError
 
 from veille.ingest.errors import ConfigError, NotFoundError, QueryError
+from veille.ingest.files import atomic_write
 
 WatchKind = Literal["arxiv", "feed", "hf-daily", "url"]
 SEEN_KEPT = 5000  # entry keys remembered per subscription: far more than any feed lists at once
@@ -141,10 +140,7 @@ class Subscriptions:
         with portalocker.Lock(str(self.path) + ".lock", timeout=30):
             subs = self.all()
             yield subs
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".subscriptions-")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(_List(items=subs).model_dump_json(indent=1))
-            os.replace(tmp, self.path)
+            atomic_write(self.path, _List(items=subs).model_dump_json(indent=1).encode())
 
 
 class _List(BaseModel):

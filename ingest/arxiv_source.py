@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import socket
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +22,7 @@ import requests
 
 from veille.ingest.arxiv_ids import parse_arxiv_id
 from veille.ingest.errors import NetworkError, SourceError, VeilleError
+from veille.ingest.files import atomic_write
 from veille.ingest.models import ArxivMeta
 
 log = logging.getLogger(__name__)
@@ -72,23 +71,15 @@ class ArxivStore:
 
     def put(self, meta: ArxivMeta) -> None:
         """Write metadata atomically."""
-        _atomic_write(self._meta_path(meta.arxiv_id), meta.model_dump_json(indent=1).encode())
+        atomic_write(self._meta_path(meta.arxiv_id), meta.model_dump_json(indent=1).encode())
 
     def put_pdf(self, data: bytes) -> str:
         """Store PDF bytes under their sha256; returns the hash."""
         sha = hashlib.sha256(data).hexdigest()
         path = self.pdf_path(sha)
         if not path.exists():
-            _atomic_write(path, data)
+            atomic_write(path, data)
         return sha
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
 
 
 def to_meta(result: arxiv.Result) -> ArxivMeta:

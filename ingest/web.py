@@ -12,9 +12,7 @@ Layout under the store root (VEILLE_HOME/web):
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -24,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from veille.ingest.arxiv_ids import arxiv_ids_in_text
 from veille.ingest.errors import EmptyInputError
+from veille.ingest.files import atomic_write
 from veille.ingest.html import html_blocks
 from veille.ingest.lang import detect_language, dominant_languages
 from veille.ingest.models import Document
@@ -131,16 +130,8 @@ class WebStore:
         """Store a fetch: the bytes first, then the record pointing at them (so a crash loses nothing)."""
         sha = hashlib.sha256(html).hexdigest()
         if not self.html_path(sha).exists():
-            _atomic_write(self.html_path(sha), html)
+            atomic_write(self.html_path(sha), html)
         rec = PageRecord(url=clean_url(url), sha256=sha, etag=etag, last_modified=last_modified,
                          fetched_at=datetime.now(UTC))
-        _atomic_write(self._record_path(url), rec.model_dump_json().encode())
+        atomic_write(self._record_path(url), rec.model_dump_json().encode())
         return rec
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
