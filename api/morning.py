@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from veille.engines.digest_render import label
 from veille.engines.i18n import text_for
 from veille.engines.models import Digest
 from veille.ingest.files import atomic_write
-from veille.watching import WatchReport
+from veille.watching import WatchReport, summary_counts
 
 if TYPE_CHECKING:
     from veille.kb import KnowledgeBase
@@ -27,22 +27,22 @@ MAX_DOCS = 12  # a brief read with coffee, not the whole harvest
 def write_morning_digest(kb: KnowledgeBase, report: WatchReport, folder: Path, lang: str) -> Path:
     """Write the brief of `report`'s window into `folder` and return its path."""
     digest = kb.digest(since=report.started_at, lang=lang, max_docs=MAX_DOCS)
-    chosen = {e.doc_id for e in digest.documents}
-    tags = {t for r in kb.documents() if r.doc_id in chosen for t in r.metadata.get("tags", [])}
-    text = front_matter(report, digest, tags) + body(report, digest)
+    records = [kb.document(e.doc_id) for e in digest.documents]
+    tags = {t for r in records if r is not None for t in r.metadata.get("tags", [])}
+    counts = summary_counts(report)
+    text = front_matter(report, digest, counts, tags) + body(report, digest, counts)
     return _write_new(folder, report.started_at, text)
 
 
-def front_matter(report: WatchReport, digest: Digest, tags: set[str] | None = None) -> str:
+def front_matter(report: WatchReport, digest: Digest, counts: dict[str, Any], tags: set[str] | None = None) -> str:
     """YAML front matter; values are JSON scalars and lists, which YAML reads as they are."""
-    items = report.report
     fields = {
         "title": text_for(digest.lang, "morning_title", day=report.started_at.date().isoformat()),
         "date": report.started_at.date().isoformat(),
         "generated": digest.generated_at.isoformat(timespec="seconds"),
         "lang": digest.lang,
-        "collected": sum(r.collected for r in report.runs),
-        "analysed": items.count("added", "updated"),
+        "collected": counts["collected"],
+        "analysed": counts["added"],
         "selected": digest.selected,
         "subscriptions": [r.id for r in report.runs],
         "tags": ["veille", *sorted({_tag(t) for t in (tags or set()) | {t.name for t in digest.themes}})],
@@ -51,13 +51,13 @@ def front_matter(report: WatchReport, digest: Digest, tags: set[str] | None = No
     return "---\n" + "\n".join(lines) + "\n---\n\n"
 
 
-def body(report: WatchReport, digest: Digest) -> str:
-    """The title, the run's figures, then the digest without its own title line."""
-    lang, items = digest.lang, report.report
+def body(report: WatchReport, digest: Digest, counts: dict[str, Any]) -> str:
+    """The title, the run's figures (summary_counts), then the digest without its own title line."""
+    lang = digest.lang
     since = text_for(lang, "since", when=report.started_at.strftime("%Y-%m-%d %H:%M UTC"))
     lines = [f"# {text_for(lang, 'morning_title', day=report.started_at.date().isoformat())}", "",
-             f"- 📡 **{label(lang, 'collected')}** {sum(r.collected for r in report.runs)}",
-             f"- 🔍 **{label(lang, 'analysed')}** {items.count('added', 'updated')}",
+             f"- 📡 **{label(lang, 'collected')}** {counts['collected']}",
+             f"- 🔍 **{label(lang, 'analysed')}** {counts['added']}",
              f"- ⭐ **{label(lang, 'kept')}** {digest.selected}",
              f"- 📅 **{label(lang, 'period')}** {since}",
              f"- 🛰️ **{label(lang, 'subscriptions')}** " + ", ".join(r.source for r in report.runs), ""]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import portalocker
 from pydantic import BaseModel, Field, ValidationError
@@ -42,6 +42,10 @@ class Subscription(BaseModel):
     etag: str | None = None
     last_modified: str | None = None
     seen: list[str] = Field(default_factory=list, description="Entry keys / arXiv ids already stored.")
+
+    def shown(self) -> dict[str, Any]:
+        """The subscription as the CLI's --json and the HTTP API show it: seen keys counted, not listed."""
+        return self.model_dump(mode="json", exclude={"seen"}) | {"seen": len(self.seen)}
 
     def describe(self) -> str:
         """One line for `veille watch list`."""

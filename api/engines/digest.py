@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from veille.engines.evidence import Candidate, candidates, citation, link
+from veille.engines.evidence import LIST_MARK, Candidate, candidates, citation, link
 from veille.engines.models import Citation, CitedText, DigestEntry
 from veille.engines.relevance import is_heading, mmr
 from veille.index.models import DocRecord, Hit
@@ -94,9 +94,6 @@ def _readable(sentence: str) -> bool:
     return not is_heading(sentence) and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6
 
 
-_LIST_MARK = re.compile(r"^(?:[-•*–]|\d{1,2}[.)])\s+")
-
-
 class Numbering:
     """Hands out citation numbers; quoting the same sentence twice reuses its number."""
 
@@ -113,7 +110,7 @@ class Numbering:
             self.citations.append(citation(self._by_key[key], cand, score))
             self.quoted.append(cand)
         # a list item quoted as a key point would render as "- - …": its own marker goes
-        return CitedText(text=_LIST_MARK.sub("", " ".join(cand.text.split())), citations=[self._by_key[key]])
+        return CitedText(text=LIST_MARK.sub("", " ".join(cand.text.split())), citations=[self._by_key[key]])
 
     def number_of(self, cand: Candidate) -> int:
         """The number already given to a quoted sentence."""

@@ -53,7 +53,7 @@ def _spans(text: str, lang: str) -> list[tuple[int, int]]:
 
 
 _ENDED = re.compile(r"[.!?…。？！][\"'»”)\]]*\s*$")
-_ITEM = re.compile(r"\s*(?:[-•*–]|\d{1,2}[.)])\s")  # a list item: "- …", "• …", "1. …"
+LIST_MARK = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)])\s+")  # a list item's marker: "- …", "• …", "1. …"
 _LOWER_START = re.compile(r"\s*[a-zà-öø-ÿ]")
 
 
@@ -98,12 +98,12 @@ def continued(cand: Candidate, wants_figure: bool, quoted_apart: frozenset[tuple
     text, end, listing = cand.hit.text, cand.end, False
     for start, stop in [s for s in _whole(_spans(text, cand.hit.lang), text) if s[0] >= cand.end][:most]:
         quoted, piece = text[cand.start:end].rstrip(), text[start:stop]
-        announced = quoted.endswith(":") or (listing and bool(_ITEM.match(piece)))
+        announced = quoted.endswith(":") or (listing and bool(LIST_MARK.match(piece)))
         figure_next = end == cand.end and wants_figure and not has_measure(quoted) and has_measure(piece)
         if (cand.hit.chunk_id, start) in quoted_apart or not (announced or figure_next) \
                 or stop - cand.start > 2 * MAX_CHARS:
             break
-        listing, end = listing or (announced and bool(_ITEM.match(piece))), stop
+        listing, end = listing or (announced and bool(LIST_MARK.match(piece))), stop
     return replace(cand, end=end)
 
 

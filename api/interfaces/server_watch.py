@@ -44,11 +44,6 @@ class UrlsRequest(BaseModel):
     urls: list[str] = Field(min_length=1, max_length=200)
 
 
-def public(sub: Subscription) -> dict[str, Any]:
-    """A subscription as the API shows it (the seen keys counted, not listed)."""
-    return sub.model_dump(mode="json", exclude={"seen"}) | {"seen": len(sub.seen)}
-
-
 def _subscription(req: WatchRequest) -> Subscription:
     if req.kind == "arxiv":
         if bool(req.category) == bool(req.query):
@@ -67,18 +62,18 @@ def watch_routes(app: FastAPI, s: Service, writer: list[Any]) -> None:
     @app.get("/watch")
     def subscriptions() -> dict[str, Any]:
         """Every subscription with its last run and last error."""
-        return {"subscriptions": [public(x) for x in kb.subscriptions.all()]}
+        return {"subscriptions": [x.shown() for x in kb.subscriptions.all()]}
 
     @app.post("/watch", dependencies=writer, status_code=201)
     def add(req: WatchRequest) -> dict[str, Any]:
         """Subscribe to a source (the same source twice gives the first subscription back)."""
         sub, added = kb.subscriptions.add(_subscription(req))
-        return public(sub) | {"added": added}
+        return sub.shown() | {"added": added}
 
     @app.delete("/watch/{sub_id}", dependencies=writer)
     def remove(sub_id: str) -> dict[str, Any]:
         """Stop watching a source; what it brought in stays."""
-        return {"removed": public(kb.subscriptions.remove(sub_id))}
+        return {"removed": kb.subscriptions.remove(sub_id).shown()}
 
     @app.post("/watch/{sub_id}/run", dependencies=writer, status_code=202)
     def run_one(sub_id: str) -> Job:

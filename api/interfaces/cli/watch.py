@@ -9,7 +9,7 @@ import click
 
 from veille.interfaces.cli.common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, or_fail, with_kb
 from veille.settings import Settings
-from veille.watch import Subscription, Subscriptions, WatchKind, new_subscription
+from veille.watch import Subscriptions, WatchKind, new_subscription
 
 if TYPE_CHECKING:
     from veille.kb import KnowledgeBase
@@ -89,18 +89,13 @@ def list_(as_json: bool) -> None:
     """The subscriptions, with their last run and last error."""
     subs = or_fail(lambda: _subs().all())
     if as_json:
-        click.echo(json.dumps({"subscriptions": [_public(s) for s in subs]}, ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"subscriptions": [s.shown() for s in subs]}, ensure_ascii=False, indent=1))
         return
     for s in subs:
         last = s.last_run.strftime("%Y-%m-%d %H:%M") if s.last_run else "never run"
         error = f"\terror: {s.last_error}" if s.last_error else ""
         click.echo(f"{s.id}\t{s.describe()}\t{s.schedule}\t{last}\t{len(s.seen)} seen{error}")
     click.echo(f"{len(subs)} subscriptions", err=True)
-
-
-def _public(sub: Subscription) -> dict[str, Any]:
-    """A subscription as shown: its state without the (long) list of seen keys."""
-    return sub.model_dump(mode="json", exclude={"seen"}) | {"seen": len(sub.seen)}
 
 
 @watch.command()
