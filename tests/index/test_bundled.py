@@ -108,7 +108,8 @@ def test_texts_over_the_limit_are_truncated_by_every_runtime(folder: Path) -> No
 @pytest.mark.parametrize("engine", ["onnx", "onnx-int8"])
 def test_the_export_runs_without_sentence_transformers_and_gives_the_same_vectors(folder: Path, engine: str) -> None:
     from veille.index.embedder import _exported
-    from veille.index.ort_embedder import OrtEmbedder
+    from veille.index.ort_embedder import OrtEmbedder, mapped
+    from veille.index.runtimes import ONNX_RUNTIMES
 
     texts = [*real_texts(3), "짧은 문장", " ".join(real_texts()) * 2]  # the last one is truncated at 512 tokens
     st = SentenceTransformerEmbedder(str(folder), engine=engine, model_id=E5_SMALL, weights=bundled.WEIGHTS,
@@ -121,3 +122,4 @@ def test_the_export_runs_without_sentence_transformers_and_gives_the_same_vector
     assert [fast.count_tokens(t) for t in texts] == [st.count_tokens(t) for t in texts]
     assert fast.count_tokens(texts[-1]) > 1000  # counting never truncates
     assert _exported(folder, "torch", E5_SMALL, bundled.WEIGHTS, 32) is None
+    assert mapped(folder / "onnx" / ONNX_RUNTIMES[engine]).parent.suffix == ".mapped"  # weights memory-mapped
