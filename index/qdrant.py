@@ -42,6 +42,7 @@ class QdrantStore:
                  collection: str = "veille") -> None:
         self.chunks_name, self.docs_name = f"{collection}_chunks", f"{collection}_docs"
         self.url, self.path = url, path
+        self.concurrent_reads = url is not None  # a server does; local mode is plain Python dicts
         self.lock: ProcessLock | None = None
         self.client = self._connect(path, url, api_key)
 

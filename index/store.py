@@ -20,6 +20,10 @@ META_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "veille:meta"))
 class Store(Protocol):
     """What Veille needs from a vector store."""
 
+    # True when searches and reads may run in several threads beside one writer (the server's readers
+    # then run side by side); False where they must take turns with writes.
+    concurrent_reads: bool
+
     def open(self, info: EmbedderInfo) -> None:
         """Create the collections, or check they were built with a compatible embedder."""
 

@@ -59,3 +59,7 @@ class NotFoundError(QueryError):
 
 class LLMError(VeilleError):
     """The language model server failed, timed out or returned something unusable."""
+
+
+class StoppedError(VeilleError):
+    """Work stopped before its end because the process is shutting down (what is stored stays)."""

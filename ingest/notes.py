@@ -15,7 +15,7 @@ from veille.ingest.errors import EmptyInputError
 from veille.ingest.html import html_blocks
 from veille.ingest.lang import detect_language, dominant_languages
 from veille.ingest.models import Block, BlockKind, Document
-from veille.ingest.textio import read_text
+from veille.ingest.textio import MAX_TEXT_BYTES, read_text
 
 NOTE_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
                  ".html": "html", ".htm": "html"}
@@ -129,13 +129,13 @@ def _date_in_name(name: str) -> datetime | None:
         return None
 
 
-def parse_note(path: Path, origin: str | None = None) -> tuple[Document, list[str]]:
+def parse_note(path: Path, origin: str | None = None, max_bytes: int = MAX_TEXT_BYTES) -> tuple[Document, list[str]]:
     """Parse a note file. Returns the document and warnings (e.g. non-UTF-8 encoding).
 
     `origin` is where the file really comes from when `path` is a copy (an upload to the server):
     the id, source and title are derived from it, so a note gets the same id however it arrives.
     """
-    text, encoding = read_text(path)
+    text, encoding = read_text(path, max_bytes)
     where = Path(origin) if origin else path.resolve()
     fmt = NOTE_SUFFIXES[path.suffix.lower()]
     blocks = {"markdown": markdown_blocks, "html": html_blocks, "text": text_blocks}[fmt](text)

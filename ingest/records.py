@@ -19,7 +19,7 @@ from veille.ingest.arxiv_ids import arxiv_ids_in_text
 from veille.ingest.errors import EmptyInputError, ParseError
 from veille.ingest.lang import detect_language
 from veille.ingest.models import Block, Document
-from veille.ingest.textio import read_text, scrub
+from veille.ingest.textio import MAX_TEXT_BYTES, read_text, scrub
 
 RECORD_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
@@ -60,8 +60,10 @@ def record_to_document(record: Any, source: str) -> Document:
     )
 
 
-def read_records(path: Path) -> Iterator[Document | ParseError]:
-    """Yield a Document per record, or the ParseError for a bad line; never stops early."""
+def read_records(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> Iterator[Document | ParseError]:
+    """Yield a Document per record, or the ParseError for a bad line; never stops early.
+
+    The file may be of any size (an export); a record (a line) longer than `max_bytes` is refused."""
     text, _ = read_text(path)
     if path.suffix.lower() == ".json":
         yield from _json_array(text, path)
@@ -71,6 +73,10 @@ def read_records(path: Path) -> Iterator[Document | ParseError]:
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
+        if len(line) > max_bytes:  # characters, at least as many bytes: no record parses faster
+            yield ParseError(f"a record of {len(line) / 2**20:.1f}M characters: larger than the "
+                             f"{max_bytes / 2**20:g} MB a record may hold (VEILLE_MAX_TEXT_MB)", source=where)
+            continue
         try:
             doc = record_to_document(_decoded(line), where)
         except json.JSONDecodeError as exc:

@@ -8,7 +8,7 @@ small regex does better than a generic splitter there.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 import pysbd
 
@@ -17,9 +17,14 @@ _PYSBD_LANGS = {"en", "fr", "de", "es", "it", "nl", "ru", "ja", "zh"}
 _KO_END = re.compile(r"(?<=[.!?。])\s+|(?<=[다요죠음함됨])\.(?=\s)|\n+")
 
 
-@lru_cache(maxsize=16)
+_LOCAL = threading.local()  # a pysbd Segmenter keeps the text it splits in itself: one per thread
+
+
 def _segmenter(lang: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=lang, clean=False, char_span=False)
+    segmenters: dict[str, pysbd.Segmenter] = _LOCAL.__dict__.setdefault("segmenters", {})
+    if lang not in segmenters:
+        segmenters[lang] = pysbd.Segmenter(language=lang, clean=False, char_span=False)
+    return segmenters[lang]
 
 
 def split_sentences(text: str, lang: str) -> list[str]:

@@ -12,6 +12,7 @@ from veille.ingest.errors import ParseError, UnsupportedFormatError, VeilleError
 from veille.ingest.models import Document
 from veille.ingest.notes import NOTE_SUFFIXES, parse_note
 from veille.ingest.records import RECORD_SUFFIXES, read_records
+from veille.ingest.textio import MAX_TEXT_BYTES
 
 if TYPE_CHECKING:
     from veille.ingest.pdf import MetaLookup
@@ -86,12 +87,14 @@ def _not_regular(path: Path) -> str | None:
     return "not a regular file (FIFO, socket or device)"
 
 
-def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None) -> Iterator[Loaded]:
+def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None,
+              max_text_bytes: int = MAX_TEXT_BYTES) -> Iterator[Loaded]:
     """Load one file: one Loaded per document (JSONL gives many), errors included.
 
     `origin` is the file's real name when `path` is a copy (see parse_note); errors name it too.
+    `max_text_bytes` caps a note's size and a JSONL record's length.
     """
-    for loaded in _load(path, meta_lookup, origin):
+    for loaded in _load(path, meta_lookup, origin, max_text_bytes):
         if origin:
             loaded.source = loaded.source.replace(str(path), origin)
             err = loaded.error
@@ -100,7 +103,7 @@ def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | N
         yield loaded
 
 
-def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None) -> Iterator[Loaded]:
+def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None, max_text: int) -> Iterator[Loaded]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
@@ -108,10 +111,10 @@ def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None) -> Ite
 
             yield Loaded(str(path), document=parse_pdf(path, meta_lookup, origin))
         elif suffix in NOTE_SUFFIXES:
-            doc, warnings = parse_note(path, origin)
+            doc, warnings = parse_note(path, origin, max_text)
             yield Loaded(str(path), document=doc, warnings=warnings)
         elif suffix in RECORD_SUFFIXES:
-            for item in read_records(path):
+            for item in read_records(path, max_text):
                 if isinstance(item, Document):  # named by its line, or its id when it has a URL
                     where = item.source if item.source.startswith(f"{path}:") else f"{path} [{item.doc_id}]"
                     yield Loaded(where, document=item)

@@ -67,9 +67,19 @@ def path_name(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
-def read_text(path: Path) -> tuple[str, str | None]:
-    """Read a text file; see decode_text."""
+# Largest note, or JSONL record, read as one document (VEILLE_MAX_TEXT_MB): ~10 million characters,
+# a few thousand chunks, an hour of embedding on 2 cores. A bigger one is a dump, not a note; refusing
+# it at once (with the limit's name) beats stalling the batch for hours.
+MAX_TEXT_BYTES = 10 * 2**20
+
+
+def read_text(path: Path, max_bytes: int | None = None) -> tuple[str, str | None]:
+    """Read a text file (see decode_text); refuse it unread when larger than `max_bytes`."""
     try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise ParseError(f"{size / 2**20:.1f} MB of text: larger than the {max_bytes / 2**20:g} MB a note may "
+                             "hold (VEILLE_MAX_TEXT_MB); split it, or raise the limit", source=str(path))
         raw = path.read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read file ({exc.strerror})", source=str(path)) from exc

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from veille.ingest.errors import VeilleError
+from veille.index.cache import STOP
+from veille.ingest.errors import StoppedError, VeilleError
 from veille.pipeline import IngestItem, IngestReport
 from veille.watching import WatchReport, summary_counts
 
@@ -42,6 +43,7 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-ingest")
+        self._stop = threading.Event()
 
     def get(self, job_id: str) -> Job | None:
         """A copy of the job's current state."""
@@ -65,9 +67,13 @@ class Jobs:
                 job.items.append(item)
                 job.done += 1
                 job.counts[item.status] = job.counts.get(item.status, 0) + 1
+            if self._stop.is_set():  # between two inputs: what is stored stays, the rest is not started
+                raise StoppedError("the server shut down before this job ended; send it again to finish it "
+                                   "(what was stored stays)", source=job_id)
         return step
 
     def _run(self, job_id: str, work: Callable[[Progress], IngestReport | WatchReport]) -> None:
+        STOP.set(self._stop)  # embedding stops between batches once shutdown() is called
         self._set(job_id, status="running")
         try:
             result = work(self._progress(job_id))
@@ -90,6 +96,12 @@ class Jobs:
             if changes.get("status") in ("done", "failed"):
                 job.finished_at = datetime.now(UTC)
 
+    @property
+    def stopping(self) -> bool:
+        """Whether shutdown() was called."""
+        return self._stop.is_set()
+
     def shutdown(self) -> None:
-        """Wait for the running job and stop."""
+        """Stop: queued jobs are dropped, the running one ends after its current batch or input."""
+        self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
+import os
 import re
 import threading
 import uuid
@@ -14,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
@@ -84,33 +88,76 @@ def _error(status: int, kind: str, message: str, source: str | None = None) -> J
 
 
 def _hits(query: str, hits: list[Hit]) -> dict[str, Any]:
-    return {"query": query, "hits": [h.model_dump() | {"section": " > ".join(h.section)} for h in hits]}
+    return {"query": query, "hits": [h.model_dump(mode="json") | {"section": " > ".join(h.section)} for h in hits]}
+
+
+class _Free:
+    """The turn a reader takes on a store that reads beside a writer: none."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+    def __enter__(self) -> _Free:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 class Service:
-    """The knowledge base behind a lock (the local store is not made for concurrent writers)."""
+    """The knowledge base shared by the server's threads.
+
+    Writes (deletes, ingest jobs, watch runs) take `lock`, so they stay ordered. Reads (searches,
+    answers, digests, documents, stats) run side by side and beside the writer where the store
+    allows it (Qdrant Edge, a Qdrant server: `Store.concurrent_reads`); the embedder, the sparse
+    tokenizers and the embedding cache are safe to share between threads. On a store that does not
+    allow it (qdrant-client's local mode), reads take their turn on the lock like writes."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         # a plain Lock: a streamed answer releases it from whichever worker thread ends the stream
         self.lock = threading.Lock()
         self.jobs = Jobs()
-        self._warm = False
+        self._readers: threading.Lock | _Free | None = None
+        # Searches, answers and digests are CPU-bound (the model, the engine): more of them at once than
+        # there are cores only slows each one down, and would take every thread of the server's pool,
+        # so that /stats queued behind them. They wait for one of these turns instead.
+        self.compute = anyio.CapacityLimiter(kb.settings.http_workers or os.cpu_count() or 2)
+        self.timeout = kb.settings.request_timeout
 
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a knowledge-base method under the lock."""
+        """Run a knowledge-base write under the lock."""
         with self.lock:
             return fn(*args, **kwargs)
 
-    def read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Read stored records without the lock: the stores answer reads beside a writer (Qdrant Edge
-        and qdrant-client alike), so /health, /stats and /documents never queue behind a search or an
-        ingest. Searches keep the lock: one tokenizer serves them and it is not thread-safe."""
-        if not self._warm:
-            with self.lock:  # the first use opens the store and loads the embedder: once, under the lock
+    @property
+    def readers(self) -> threading.Lock | _Free:
+        """What a read holds while it runs: nothing, or the writers' lock where the store needs it.
+        The first use opens the store and loads the embedder, once, under the lock."""
+        if self._readers is None:
+            with self.lock:
                 _ = self.kb.store, self.kb.embedder
-                self._warm = True
-        return fn(*args, **kwargs)
+                self._readers = _Free() if self.kb.store.concurrent_reads else self.lock
+        return self._readers
+
+    def read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a knowledge-base read (see the class)."""
+        with self.readers:
+            return fn(*args, **kwargs)
+
+    async def heavy(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """A search, an answer or a digest: a read run in a worker thread when a compute turn is free,
+        within the request time budget (past it, the client gets a 503; the thread ends its bounded work)."""
+        try:
+            with anyio.fail_after(self.timeout):
+                return await anyio.to_thread.run_sync(functools.partial(self.read, fn, *args, **kwargs),
+                                                       limiter=self.compute, abandon_on_cancel=True)
+        except TimeoutError:
+            raise StoreError(f"no answer within {self.timeout:g} s (VEILLE_REQUEST_TIMEOUT)",
+                             source="request") from None
 
     def ingest(self, fn: Any, *args: Any, **kwargs: Any) -> IngestReport:
         """An ingest job: the writes under the lock, then the search index built outside it.
@@ -191,11 +238,11 @@ def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
 
 
 class _ReleaseOnce:
-    """Releases the knowledge-base lock once, from whichever comes first: the stream's end, or the
+    """Releases the readers' turn once, from whichever comes first: the stream's end, or the
     response's background task, which Starlette runs even when the client went away (a generator
     never started has no `finally` to run: a dropped stream used to keep the lock for good)."""
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: threading.Lock | _Free) -> None:
         self.lock, self.done, self.guard = lock, False, threading.Lock()
 
     def __call__(self) -> None:
@@ -214,6 +261,21 @@ def _released(release: _ReleaseOnce, first: str | Answer, rest: Iterator[str | A
         release()
 
 
+def _stream(s: Service, question: str, args: dict[str, Any]) -> StreamingResponse:
+    """A streamed answer: the readers' turn is held until the stream ends or the client goes away."""
+    turn = s.readers
+    turn.acquire()
+    try:
+        events = s.kb.ask_stream(question, **args)
+        first = next(events)  # bad questions fail here, as a JSON error rather than a broken stream
+    except BaseException:
+        turn.release()
+        raise
+    release = _ReleaseOnce(turn)
+    return StreamingResponse(_sse(_released(release, first, events)), media_type="text/event-stream",
+                             background=BackgroundTask(release))
+
+
 def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
     kb = s.kb
 
@@ -230,40 +292,35 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
         return s.read(kb.stats)
 
     @app.post("/search")
-    def search(req: SearchRequest) -> dict[str, Any]:
+    async def search(req: SearchRequest) -> JSONResponse:
         """The k best passages, in any language."""
-        hits = s.call(kb.search, req.query, k=req.k, mode=req.mode, filters=req.filters, per_doc=req.per_doc)
-        return _hits(scrub(req.query), hits)  # echoed back: it must be valid UTF-8 too
+        def found() -> dict[str, Any]:  # the hits made JSON-ready in the worker too, not on the event loop
+            hits = kb.search(req.query, k=req.k, mode=req.mode, filters=req.filters, per_doc=req.per_doc)
+            return _hits(scrub(req.query), hits)  # the query echoed back: it must be valid UTF-8 too
+        return JSONResponse(await s.heavy(found))
 
     @app.post("/ask", response_model=None)
-    def ask(req: AskRequest) -> Answer | StreamingResponse:
+    async def ask(req: AskRequest) -> Answer | StreamingResponse:
         """An answer with verbatim, paged citations; `stream: true` for server-sent events."""
         args: dict[str, Any] = {"k": req.k, "lang": req.lang, "filters": req.filters, "use_llm": req.use_llm}
         if not req.stream:
-            return s.call(kb.ask, req.question, **args)
-        s.lock.acquire()
-        try:
-            events = kb.ask_stream(req.question, **args)
-            first = next(events)  # bad questions fail here, as a JSON error rather than a broken stream
-        except BaseException:
-            s.lock.release()
-            raise
-        release = _ReleaseOnce(s.lock)
-        return StreamingResponse(_sse(_released(release, first, events)), media_type="text/event-stream",
-                                 background=BackgroundTask(release))
+            answer: Answer = await s.heavy(kb.ask, req.question, **args)
+            return answer
+        return await anyio.to_thread.run_sync(functools.partial(_stream, s, req.question, args))
 
     @app.post("/digest")
-    def digest(req: DigestRequest) -> Digest:
+    async def digest(req: DigestRequest) -> Digest:
         """A cited digest as JSON (the Markdown is in `markdown`)."""
-        return s.call(kb.digest, req.topic, since=req.since, until=req.until,
-                      lang=req.lang, max_docs=req.max_docs, kinds=req.kinds)
+        d: Digest = await s.heavy(kb.digest, req.topic, since=req.since, until=req.until,
+                                  lang=req.lang, max_docs=req.max_docs, kinds=req.kinds)
+        return d
 
     @app.get("/digest", response_model=None)
-    def digest_get(topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                   lang: Literal["fr", "en", "ko"] = "fr", max_docs: int = Query(8, ge=1, le=50),
-                   format: Literal["md", "json"] = "md") -> Any:
+    async def digest_get(topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                         lang: Literal["fr", "en", "ko"] = "fr", max_docs: int = Query(8, ge=1, le=50),
+                         format: Literal["md", "json"] = "md") -> Any:
         """The digest as Markdown (`format=md`, default) or JSON."""
-        d: Digest = s.call(kb.digest, topic, since=since, until=until, lang=lang, max_docs=max_docs)
+        d: Digest = await s.heavy(kb.digest, topic, since=since, until=until, lang=lang, max_docs=max_docs)
         return PlainTextResponse(d.markdown, media_type="text/markdown") if format == "md" else d
 
     @app.get("/documents")
@@ -291,7 +348,7 @@ def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any
     @app.delete("/documents/{doc_id:path}", dependencies=writer)
     def delete(doc_id: str) -> dict[str, Any]:
         """Delete a document and its chunks."""
-        if s.call(kb.document, doc_id) is None:
+        if s.read(kb.document, doc_id) is None:
             raise NotFoundError("no such document", source=doc_id)
         record = s.call(kb.remove, doc_id)
         return {"deleted": record.doc_id, "chunks": record.chunks}

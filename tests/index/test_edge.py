@@ -100,3 +100,39 @@ def test_ingest_builds_the_index_only_past_the_setting(tmp_path: Path, after: in
     with KnowledgeBase(make_settings(tmp_path / "home", index_after=after), embedder=FakeEmbedder()) as kb:
         kb.ingest([notes])
     assert ("building the search index" in capsys.readouterr().err) is (after == 0)
+
+
+def test_searches_run_in_threads_beside_a_writer(tmp_path: Path) -> None:
+    """What lets the server's readers run side by side (EdgeStore.concurrent_reads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from veille.index.models import SearchFilters
+
+    embedder = FakeEmbedder()
+    store = EdgeStore(tmp_path / "edge")
+    store.open(EmbedderInfo(model=embedder.model_id, dim=embedder.dim, runtime=embedder.runtime))
+    vectors = embedder.embed_passages([f"passage {i} sur le cache KV" for i in range(2000)])
+
+    def point(i: int) -> Point:
+        cid = f"00000000-0000-0000-0000-{i:012d}"
+        return Point(chunk_id=cid, dense=vectors[i].tolist(), sparse_indices=[i % 97], sparse_values=[1.0],
+                     payload={"chunk_id": cid, "doc_id": f"d{i % 50}", "position": i, "lang": "fr", "text": f"p{i}",
+                              "kind": "note", "categories": [], "references": False, "date_ts": None})
+
+    store.upsert([point(i) for i in range(1000)])
+
+    def write() -> None:
+        for start in range(1000, 2000, 100):
+            store.upsert([point(i) for i in range(start, start + 100)])
+            store.delete_chunks(f"d{start // 100}", keep=set())
+
+    def search(i: int) -> int:
+        hits = store.query(vectors[i % 1000].tolist(), ([i % 97], [1.0]), "dense", 10, SearchFilters(), False)
+        return len(hits)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        writer = pool.submit(write)
+        found = list(pool.map(search, range(400)))
+        writer.result()
+    assert store.concurrent_reads and min(found) == 10
+    store.close()

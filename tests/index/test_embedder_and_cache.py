@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +92,25 @@ def test_fallback_notice_is_once_per_knowledge_base(tmp_path: Path, caplog: pyte
     with caplog.at_level(logging.INFO):
         load_embedder(E5_SMALL, marker=marker)
     assert [r.levelno for r in caplog.records if "embedding runtime:" in r.message] == [logging.INFO]
+
+
+def test_query_vectors_embed_a_query_once_and_keep_the_latest() -> None:
+    from veille.index.cache import QueryVectors
+
+    class Counting(FakeEmbedder):
+        seen: list[str] = []  # noqa: RUF012 (this test's record)
+
+        def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+            self.seen.extend(texts)
+            return super().embed_queries(texts)
+
+    inner = Counting()
+    queries = QueryVectors(inner, size=2)
+    first = queries.embed_queries(["kv cache", "moe", "kv cache"])
+    assert inner.seen == ["kv cache", "moe"] and np.allclose(first[0], first[2])
+    assert np.allclose(queries.embed_queries(["kv cache"])[0], inner.embed_queries(["kv cache"])[0])
+    inner.seen.clear()
+    queries.embed_queries(["rag"])  # evicts "moe": "kv cache" was used after it
+    queries.embed_queries(["moe", "kv cache"])
+    assert inner.seen == ["rag", "moe"]
+    assert (queries.model_id, queries.dim, queries.embed_queries([]).shape) == (inner.model_id, inner.dim, (0, 64))

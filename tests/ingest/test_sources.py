@@ -20,3 +20,21 @@ def test_odd_files_are_reported_not_passed_over(tmp_path: Path) -> None:
                                    str(tmp_path / "loop1.md"): "symbolic link loop",
                                    str(tmp_path / "loop2.md"): "symbolic link loop",
                                    str(tmp_path / "pipe.md"): "not a regular file (FIFO, socket or device)"}
+
+
+def test_a_note_or_record_over_the_text_limit_is_refused_and_the_rest_goes_on(tmp_path: Path) -> None:
+    from veille.ingest.models import Document
+    from veille.ingest.sources import load_file
+
+    big = tmp_path / "dump.txt"
+    big.write_text("mot " * 1000, encoding="utf-8")  # 4,000 bytes on one line
+    (loaded,) = list(load_file(big, max_text_bytes=1000))
+    assert loaded.error is not None and "VEILLE_MAX_TEXT_MB" in loaded.error.message
+    assert loaded.error.source == str(big)
+    records = tmp_path / "export.jsonl"
+    good = '{"id": "%s", "title": "T", "text": "Un texte court sur le cache KV."}'
+    records.write_text("\n".join([good % "a", '{"id": "b", "text": "%s"}' % ("x" * 2000), good % "c"]) + "\n",
+                       encoding="utf-8")
+    items = list(load_file(records, max_text_bytes=1000))
+    assert [type(i.document).__name__ if i.document else i.error.source for i in items] == [  # type: ignore[union-attr]
+        Document.__name__, f"{records}:2", Document.__name__]

@@ -16,4 +16,5 @@ def serve(host: str, port: int) -> None:
     from veille.interfaces.server import create_app
     app = create_app()
     with advertise(app.state.settings.home, local_url(host, port), app.state.instance):
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # SIGTERM: requests still open after 5 s are dropped; the ingest job stops after its batch
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)

@@ -183,7 +183,7 @@ def test_a_client_dropping_a_stream_does_not_keep_the_lock(live: str) -> None:
     assert r.status_code == 200 and r.json()["hits"]
 
 
-def test_records_are_read_while_a_search_holds_the_lock(client: TestClient) -> None:
+def test_reads_are_served_while_a_write_holds_the_lock(client: TestClient) -> None:
     client.get("/health")  # the first use opens the store under the lock
     service = client.app.state.service  # type: ignore[attr-defined]
     answers: list[int] = []
@@ -191,12 +191,32 @@ def test_records_are_read_while_a_search_holds_the_lock(client: TestClient) -> N
     def read() -> None:
         for path in ("/health", "/stats", "/documents"):
             answers.append(client.get(path).status_code)
+        answers.append(client.post("/search", json={"query": "cache KV", "k": 3}).status_code)
+        answers.append(client.post("/ask", json={"question": "Qu'est-ce que le cache KV ?"}).status_code)
+        answers.append(client.get("/digest", params={"topic": "cache KV", "max_docs": 2}).status_code)
 
-    with service.lock:  # a long search or an ingest's writes
+    with service.lock:  # an ingest's writes, a delete, a watch run
         reader = threading.Thread(target=read)
         reader.start()
+        reader.join(120)
+        assert not reader.is_alive() and answers == [200] * 6
+
+
+def test_a_store_that_cannot_read_beside_a_writer_makes_reads_wait(tmp_path: Path) -> None:
+    from veille.index.memory import MemoryStore
+
+    kb = KnowledgeBase(make_settings(tmp_path / "home"), embedder=FakeEmbedder(), store=MemoryStore())
+    with TestClient(create_app(kb)) as c:
+        c.get("/health")
+        service = c.app.state.service  # type: ignore[attr-defined]
+        codes: list[int] = []
+        with service.lock:
+            reader = threading.Thread(target=lambda: codes.append(c.post("/search", json={"query": "kv"}).status_code))
+            reader.start()
+            reader.join(1.0)
+            assert reader.is_alive() and not codes  # waits for the write to end
         reader.join(30)
-        assert not reader.is_alive() and answers == [200, 200, 200]
+        assert codes == [200]
 
 
 def test_fifty_parallel_searches(live: str) -> None:
