@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api_token: str | None = Field(default=None, description="Bearer token required on HTTP writes and ingest "
                                                              "(and sent by the CLI when it ingests through a server).")
+    token_on_reads: bool = Field(default=False, description="Require the token on reads too (search, ask, digest, "
+                                 "documents, stats, jobs, the watch list); /health stays open for probes.")
     server_url: str | None = Field(default=None, description="A Veille server `veille ingest` sends files to; "
                                                               "default: the one `veille serve` runs on this home.")
     max_text_mb: int = Field(default=10, ge=1, description="Largest note file, or JSONL record, ingested as one "

@@ -199,9 +199,10 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
             raise HTTPException(status_code=401, detail="missing or wrong bearer token")
 
     writer = [Depends(auth)]
-    _read_routes(app, service, settings)
-    _write_routes(app, service, settings, writer)
-    watch_routes(app, service, writer)
+    reader = writer if settings.token_on_reads else []
+    _read_routes(app, service, settings, reader)
+    _write_routes(app, service, settings, writer, reader)
+    watch_routes(app, service, writer, reader)
     return app
 
 
@@ -276,7 +277,7 @@ def _stream(s: Service, question: str, args: dict[str, Any]) -> StreamingRespons
                              background=BackgroundTask(release))
 
 
-def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
+def _read_routes(app: FastAPI, s: Service, settings: Settings, reader: list[Any]) -> None:
     kb = s.kb
 
     @app.get("/health")
@@ -286,12 +287,12 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
         return {"status": "ok", "documents": stats["documents"], "embedder": stats["embedder"],
                 "max_upload_mb": settings.max_upload_mb, "instance": app.state.instance}
 
-    @app.get("/stats")
+    @app.get("/stats", dependencies=reader)
     def stats() -> dict[str, Any]:
         """Counts by language and kind, embedder and store."""
         return s.read(kb.stats)
 
-    @app.post("/search")
+    @app.post("/search", dependencies=reader)
     async def search(req: SearchRequest) -> JSONResponse:
         """The k best passages, in any language."""
         def found() -> dict[str, Any]:  # the hits made JSON-ready in the worker too, not on the event loop
@@ -299,7 +300,7 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
             return _hits(scrub(req.query), hits)  # the query echoed back: it must be valid UTF-8 too
         return JSONResponse(await s.heavy(found))
 
-    @app.post("/ask", response_model=None)
+    @app.post("/ask", response_model=None, dependencies=reader)
     async def ask(req: AskRequest) -> Answer | StreamingResponse:
         """An answer with verbatim, paged citations; `stream: true` for server-sent events."""
         args: dict[str, Any] = {"k": req.k, "lang": req.lang, "filters": req.filters, "use_llm": req.use_llm}
@@ -308,14 +309,14 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
             return answer
         return await anyio.to_thread.run_sync(functools.partial(_stream, s, req.question, args))
 
-    @app.post("/digest")
+    @app.post("/digest", dependencies=reader)
     async def digest(req: DigestRequest) -> Digest:
         """A cited digest as JSON (the Markdown is in `markdown`)."""
         d: Digest = await s.heavy(kb.digest, req.topic, since=req.since, until=req.until,
                                   lang=req.lang, max_docs=req.max_docs, kinds=req.kinds)
         return d
 
-    @app.get("/digest", response_model=None)
+    @app.get("/digest", response_model=None, dependencies=reader)
     async def digest_get(topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
                          lang: Literal["fr", "en", "ko"] = "fr", max_docs: int = Query(8, ge=1, le=50),
                          format: Literal["md", "json"] = "md") -> Any:
@@ -323,7 +324,7 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
         d: Digest = await s.heavy(kb.digest, topic, since=since, until=until, lang=lang, max_docs=max_docs)
         return PlainTextResponse(d.markdown, media_type="text/markdown") if format == "md" else d
 
-    @app.get("/documents")
+    @app.get("/documents", dependencies=reader)
     def documents(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500), lang: str | None = None,
                   kind: str | None = None) -> dict[str, Any]:
         """Stored documents, paged and filterable."""
@@ -332,7 +333,7 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
         return {"total": len(docs), "offset": offset, "limit": limit,
                 "documents": [d.model_dump(mode="json") for d in docs[offset:offset + limit]]}
 
-    @app.get("/documents/{doc_id:path}")
+    @app.get("/documents/{doc_id:path}", dependencies=reader)
     def document(doc_id: str) -> dict[str, Any]:
         """One document: metadata, chunks and where to open it."""
         record = s.read(kb.document, doc_id)
@@ -342,7 +343,7 @@ def _read_routes(app: FastAPI, s: Service, settings: Settings) -> None:
         return {"document": record.model_dump(mode="json"), "link": link, "chunks": s.read(kb.chunks, doc_id)}
 
 
-def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any]) -> None:
+def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any], reader: list[Any]) -> None:
     kb = s.kb
 
     @app.delete("/documents/{doc_id:path}", dependencies=writer)
@@ -380,7 +381,7 @@ def _write_routes(app: FastAPI, s: Service, settings: Settings, writer: list[Any
         return s.jobs.submit("upload", lambda progress: s.ingest(kb.ingest, saved, progress=progress,
                                                                  origins=mapping), total=len(saved))
 
-    @app.get("/jobs/{job_id}")
+    @app.get("/jobs/{job_id}", dependencies=reader)
     def job(job_id: str) -> Job:
         """Progress, counts and per-item errors of an ingest job."""
         found = s.jobs.get(job_id)

@@ -55,11 +55,11 @@ def _subscription(req: WatchRequest) -> Subscription:
     return new_subscription(req.kind, req.url or "", schedule=req.schedule)
 
 
-def watch_routes(app: FastAPI, s: Service, writer: list[Any]) -> None:
+def watch_routes(app: FastAPI, s: Service, writer: list[Any], reader: list[Any]) -> None:
     """GET/POST /watch, DELETE /watch/{id}, POST /watch/{id}/run, POST /watch/run, POST /ingest/urls."""
     kb = s.kb
 
-    @app.get("/watch")
+    @app.get("/watch", dependencies=reader)
     def subscriptions() -> dict[str, Any]:
         """Every subscription with its last run and last error."""
         return {"subscriptions": [x.shown() for x in kb.subscriptions.all()]}

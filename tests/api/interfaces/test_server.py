@@ -256,3 +256,15 @@ def test_ingest_jobs_build_the_index_outside_the_lock(tmp_path: Path) -> None:
         job = _wait(c, c.post("/ingest/upload", files=files).json()["id"])
         assert job["status"] == "done" and store.held == [False]  # readers were free to search meanwhile
         assert c.get("/stats").json()["documents"] == 3
+
+
+def test_reads_can_require_the_token(tmp_path: Path) -> None:
+    kb = KnowledgeBase(make_settings(tmp_path / "home", api_token="s3cret", token_on_reads=True),
+                       embedder=FakeEmbedder())
+    with TestClient(create_app(kb)) as c:
+        assert c.get("/health").status_code == 200  # probes stay open
+        for method, path, body in [("GET", "/stats", None), ("GET", "/documents", None), ("GET", "/watch", None),
+                                   ("POST", "/search", {"query": "kv"}), ("POST", "/ask", {"question": "kv ?"}),
+                                   ("GET", "/digest", None), ("GET", "/jobs/nope", None)]:
+            assert c.request(method, path, json=body).status_code == 401, path
+            assert c.request(method, path, json=body, headers=TOKEN).status_code in (200, 404), path
