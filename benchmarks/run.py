@@ -6,7 +6,8 @@
 Steps: parse/chunk throughput (ingest_bench), Korean morphemes against bigrams (korean_sparse),
 embedding runtimes side by side (embed_bench), cold start of commands (startup_bench),
 Veille against the LlamaIndex baseline (compare: ingest, re-ingest, memory, latency, kb-questions,
-BEIR subsets), then the embedded store grown from the compared knowledge base (scale_bench).
+BEIR subsets), the server under load on the compared knowledge base (load_bench), then the embedded
+store grown from it (scale_bench).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import embed_bench, ingest_bench, korean_sparse, scale_bench, startup_bench
+from benchmarks import embed_bench, ingest_bench, korean_sparse, load_bench, scale_bench, startup_bench
 from benchmarks.report import machine, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,11 @@ def main() -> None:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "benchmarks.compare", *quick, "--keep", str(keep)], cwd=ROOT, check=True)
         steps.append(("Veille vs baseline", time.perf_counter() - t))
+        if not args.quick:
+            t = time.perf_counter()
+            for extra in ([], ["--repeated"]):
+                load_bench.main(["--home", str(keep), *extra])
+            steps.append(("HTTP server under load", time.perf_counter() - t))
         t = time.perf_counter()
         sizes, queries = ("5000", "10") if args.quick else ("10000,100000,1000000", "20")
         scale_bench.main(["--source-home", str(keep), "--sizes", sizes, "--queries", queries,
