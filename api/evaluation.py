@@ -69,6 +69,7 @@ class QuestionResult(BaseModel):
     found: bool | None = Field(default=None, description="ask answered (None when ask was not run).")
     cited: bool | None = Field(default=None, description="ask cited a gold source.")
     stated: bool | None = Field(default=None, description="ask's answer contains every answer_contains string.")
+    ask_ms: float | None = Field(default=None, description="Wall time of the ask, model and store warm.")
 
 
 class QuestionsReport(BaseModel):
@@ -79,6 +80,8 @@ class QuestionsReport(BaseModel):
     hit_at_5: float
     citation_hit_rate: float | None = None
     answer_contains_rate: float | None = None
+    ask_p50_ms: float | None = Field(default=None, description="Median ask time (offline unless an LLM is set).")
+    ask_p95_ms: float | None = None
     results: list[QuestionResult]
 
 
@@ -231,14 +234,17 @@ def run_questions(kb: KnowledgeBase, questions: list[dict[str, Any]], ask: bool 
     for q, hits in zip(questions, results, strict=True):
         row = QuestionResult(id=q["id"], lang=q.get("lang"), gold_rank=gold_rank(hits, q["gold_sources"]))
         if ask:
+            start = time.perf_counter()
             a = kb.ask(q["question"])
+            row.ask_ms = (time.perf_counter() - start) * 1000
             row.found = a.found
             row.cited = any(is_gold(c.arxiv_id, c.source, q["gold_sources"]) for c in a.citations)
             row.stated = a.found and all(str(s).lower() in a.answer.lower() for s in q.get("answer_contains", []))
         rows.append(row)
     n = len(rows)
+    p50, p95 = percentiles([r.ask_ms for r in rows if r.ask_ms is not None]) if ask else (None, None)
     return QuestionsReport(
-        questions=n, results=rows,
+        questions=n, results=rows, ask_p50_ms=p50, ask_p95_ms=p95,
         hit_at_1=sum(1 for r in rows if r.gold_rank == 1) / n,
         hit_at_5=sum(1 for r in rows if r.gold_rank is not None and r.gold_rank <= 5) / n,
         citation_hit_rate=sum(1 for r in rows if r.cited) / n if ask else None,

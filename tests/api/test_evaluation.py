@@ -121,6 +121,8 @@ def test_questions_over_a_knowledge_base(tmp_path: Path) -> None:
     assert by_id["s1"].cited and by_id["s1"].stated and by_id["s2"].cited
     assert not by_id["s3"].found and not by_id["s3"].stated  # a refusal never "contains" the answer
     assert report.hit_at_1 == pytest.approx(2 / 3) and report.citation_hit_rate == pytest.approx(2 / 3)
+    times = sorted(r.ask_ms or 0.0 for r in report.results)
+    assert times[0] > 0 and report.ask_p50_ms == times[1] and report.ask_p95_ms == times[2]
 
 
 def test_cli_eval_questions(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

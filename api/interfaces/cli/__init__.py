@@ -7,6 +7,7 @@ or web framework (they took 3-5 s when every command module was imported up fron
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -69,8 +70,6 @@ def main(argv: list[str] | None = None) -> Any:
             raise
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(OSError):  # `veille docs | head` closed it: nothing left to say
                 stream.flush()
-            except (BrokenPipeError, OSError):  # `veille docs | head` closed it: nothing left to say
-                pass
         os._exit(code)

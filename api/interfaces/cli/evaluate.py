@@ -46,7 +46,8 @@ def _print_questions(r: QuestionsReport) -> None:
     if r.citation_hit_rate is not None and r.answer_contains_rate is not None:
         click.echo(f"ask: gold source cited for {r.citation_hit_rate * n:.0f}/{n} ({r.citation_hit_rate:.0%}), "
                    f"answer contains the expected text for {r.answer_contains_rate * n:.0f}/{n} "
-                   f"({r.answer_contains_rate:.0%})")
+                   f"({r.answer_contains_rate:.0%}); ask took p50 {r.ask_p50_ms or 0:.0f} ms, "
+                   f"p95 {r.ask_p95_ms or 0:.0f} ms")
     for q in r.results:
         if q.gold_rank != 1 or q.cited is False or q.stated is False:
             click.echo(f"  {q.id} ({q.lang}): gold rank {q.gold_rank or '>10'}"
