@@ -126,7 +126,8 @@ class Backends:
     def chunking(self) -> ChunkingOptions:
         """Chunking options from the settings."""
         s = self.settings
-        return ChunkingOptions(max_tokens=s.chunk_max_tokens, target_tokens=s.chunk_target_tokens,
+        return ChunkingOptions(max_seconds=s.file_seconds, max_tokens=s.chunk_max_tokens,
+                               target_tokens=s.chunk_target_tokens,
                                overlap_tokens=s.chunk_overlap_tokens)
 
     def token_counter(self) -> TokenCounter:

@@ -81,7 +81,8 @@ class KnowledgeBase(Backends):
         origins = {**text_named(found.files), **(origins or {})}
         report = IngestReport(items=items)
         files = found.files if dry_run else skip_unchanged(found.files, self.store.docs(), report, progress, origins)
-        loaded = load_files(files, self.arxiv_store.get, origins, self.settings.max_text_mb * 2**20)
+        loaded = load_files(files, self.arxiv_store.get, origins, self.settings.max_text_mb * 2**20,
+                            self.settings.file_seconds)
         return self._indexed(run(loaded, self._sink(dry_run), report, progress, self.chunking, self.token_counter()),
                              build_index and not dry_run)
 

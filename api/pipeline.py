@@ -123,10 +123,11 @@ def text_named(files: Iterable[Path]) -> dict[str, str]:
 
 
 def load_files(files: Iterable[Path], meta_lookup: MetaLookup | None,
-               origins: Mapping[str, str] | None = None, max_text_bytes: int = MAX_TEXT_BYTES) -> Iterator[Loaded]:
+               origins: Mapping[str, str] | None = None, max_text_bytes: int = MAX_TEXT_BYTES,
+               max_seconds: float | None = None) -> Iterator[Loaded]:
     """Every document in the files, in order, errors included; `origins` maps copies to real names."""
     for path in files:
-        yield from load_file(path, meta_lookup, (origins or {}).get(str(path)), max_text_bytes)
+        yield from load_file(path, meta_lookup, (origins or {}).get(str(path)), max_text_bytes, max_seconds)
 
 
 def load_arxiv(fetcher: ArxivFetcher, *, ids: list[str] | None = None, query: str | None = None,

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
                                                               "default: the one `veille serve` runs on this home.")
     max_text_mb: int = Field(default=10, ge=1, description="Largest note file, or JSONL record, ingested as one "
                              "document; a larger one is refused with a reason and the rest of the batch goes on.")
+    file_seconds: float = Field(default=300.0, gt=0, description="Time a file may take to parse, and a document "
+                                "to chunk (embedding aside); past it that input fails with a reason, the batch "
+                                "goes on.")
     max_upload_mb: int = Field(default=50, ge=1, description="Largest file accepted by POST /ingest/upload.")
     http_workers: int = Field(default=0, ge=0, description="Searches, answers and digests the HTTP server computes "
                               "at once (0: one per core); more wait their turn, while stats and document lists "

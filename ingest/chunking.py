@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from veille.ingest.budget import budget, check
 from veille.ingest.lang import UNDETERMINED, detect_language
 from veille.ingest.models import Block, Chunk, Document
 from veille.ingest.sentences import split_sentences
@@ -30,6 +31,8 @@ class ChunkingOptions(BaseModel):
     target_tokens: int = Field(default=320, ge=16, description="Preferred chunk size.")
     overlap_tokens: int = Field(default=48, ge=0, description="Sentences carried into the next chunk.")
     min_tokens: int = Field(default=64, ge=1, description="Below this, a section break is not a chunk break.")
+    max_seconds: float | None = Field(default=None, gt=0, description="Time budget for one document's chunking "
+                                      "(None: none); past it the document fails (ingest/budget.py).")
 
 
 def estimate_tokens(text: str) -> int:
@@ -106,6 +109,7 @@ def _block_units(block: Block, lang: str, opts: ChunkingOptions, count: TokenCou
     for line in block.text.split("\n"):
         if not line.strip():
             continue
+        check()
         sentences = [line.strip()] if block.kind == "heading" else split_sentences(line, lang)
         pieces = [p for s in sentences
                   for p in (_wrap(s, opts.target_tokens, count) if count(s) > opts.target_tokens else [s])]
@@ -217,5 +221,6 @@ def chunk_document(doc: Document, options: ChunkingOptions | None = None,
     """
     opts = options or ChunkingOptions()
     count = count_tokens or estimate_tokens
-    groups = _pack(_units(doc, opts, count), opts)
+    with budget(opts.max_seconds, doc.source):
+        groups = _pack(_units(doc, opts, count), opts)
     return [_chunk(doc, i, g) for i, g in enumerate(groups)]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pymupdf
 
 from veille.ingest.arxiv_ids import arxiv_id_from_filename, arxiv_stamp
+from veille.ingest.budget import check
 from veille.ingest.errors import EmptyInputError, ParseError
 from veille.ingest.lang import detect_language
 from veille.ingest.models import ArxivMeta, Block, BlockKind, Document
@@ -238,7 +239,10 @@ def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None, origin: str | N
     raw = path.read_bytes()
     doc = _open(path)
     try:
-        pages = [read_page(doc[i]) for i in range(doc.page_count)]
+        pages = []
+        for i in range(doc.page_count):
+            check()
+            pages.append(read_page(doc[i]))
         sizes = [(doc[i].rect.width, doc[i].rect.height) for i in range(doc.page_count)]
         pdf_title = (doc.metadata or {}).get("title") or ""
     finally:

@@ -12,6 +12,8 @@ import threading
 
 import pysbd
 
+from veille.ingest.budget import check
+
 WINDOW = 4000  # characters pysbd is given at once (see _windows)
 _PYSBD_LANGS = {"en", "fr", "de", "es", "it", "nl", "ru", "ja", "zh"}
 _KO_END = re.compile(r"(?<=[.!?。])\s+|(?<=[다요죠음함됨])\.(?=\s)|\n+")
@@ -48,7 +50,11 @@ def split_sentences(text: str, lang: str) -> list[str]:
             pos = end
         return pieces
     seg = _segmenter(lang if lang in _PYSBD_LANGS else "en")
-    return [s.strip() for window in _windows(text) for s in seg.segment(window) if s.strip()]
+    out = []
+    for window in _windows(text):
+        check()  # a window takes ~30 ms; an input's time budget is checked between them
+        out += [s.strip() for s in seg.segment(window) if s.strip()]
+    return out
 
 
 def _windows(text: str, size: int = WINDOW) -> list[str]:

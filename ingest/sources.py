@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from veille.ingest.budget import budget
 from veille.ingest.errors import ParseError, UnsupportedFormatError, VeilleError
 from veille.ingest.models import Document
 from veille.ingest.notes import NOTE_SUFFIXES, parse_note
@@ -88,13 +89,14 @@ def _not_regular(path: Path) -> str | None:
 
 
 def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | None = None,
-              max_text_bytes: int = MAX_TEXT_BYTES) -> Iterator[Loaded]:
+              max_text_bytes: int = MAX_TEXT_BYTES, max_seconds: float | None = None) -> Iterator[Loaded]:
     """Load one file: one Loaded per document (JSONL gives many), errors included.
 
     `origin` is the file's real name when `path` is a copy (see parse_note); errors name it too.
-    `max_text_bytes` caps a note's size and a JSONL record's length.
+    `max_text_bytes` caps a note's size and a JSONL record's length; `max_seconds` the time a PDF or a
+    note may take to parse (ingest/budget.py).
     """
-    for loaded in _load(path, meta_lookup, origin, max_text_bytes):
+    for loaded in _load(path, meta_lookup, origin, max_text_bytes, max_seconds):
         if origin:
             loaded.source = loaded.source.replace(str(path), origin)
             err = loaded.error
@@ -103,15 +105,19 @@ def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | N
         yield loaded
 
 
-def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None, max_text: int) -> Iterator[Loaded]:
+def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None, max_text: int,
+          max_seconds: float | None) -> Iterator[Loaded]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
             from veille.ingest.pdf import parse_pdf  # PyMuPDF takes ~1 s to import: when a PDF comes
 
-            yield Loaded(str(path), document=parse_pdf(path, meta_lookup, origin))
+            with budget(max_seconds, str(path)):
+                doc = parse_pdf(path, meta_lookup, origin)
+            yield Loaded(str(path), document=doc)
         elif suffix in NOTE_SUFFIXES:
-            doc, warnings = parse_note(path, origin, max_text)
+            with budget(max_seconds, str(path)):
+                doc, warnings = parse_note(path, origin, max_text)
             yield Loaded(str(path), document=doc, warnings=warnings)
         elif suffix in RECORD_SUFFIXES:
             for item in read_records(path, max_text):
