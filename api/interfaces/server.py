@@ -6,7 +6,6 @@ import functools
 import hashlib
 import hmac
 import json
-import os
 import re
 import threading
 import uuid
@@ -31,10 +30,10 @@ from veille.ingest.errors import LLMError, NotFoundError, QueryError, StoreError
 from veille.ingest.sources import SUPPORTED_SUFFIXES
 from veille.ingest.textio import scrub
 from veille.interfaces.http_limits import guard
-from veille.interfaces.jobs import Job, Jobs
+from veille.interfaces.jobs import Job
 from veille.interfaces.server_watch import Scheduler, watch_routes
+from veille.interfaces.service import FreeTurn, Service
 from veille.kb import KnowledgeBase
-from veille.pipeline import IngestReport
 from veille.settings import Settings
 
 _STATUS = [(NotFoundError, 404), (QueryError, 400), (LLMError, 502), (StoreError, 503), (VeilleError, 400)]
@@ -89,84 +88,6 @@ def _error(status: int, kind: str, message: str, source: str | None = None) -> J
 
 def _hits(query: str, hits: list[Hit]) -> dict[str, Any]:
     return {"query": query, "hits": [h.model_dump(mode="json") | {"section": " > ".join(h.section)} for h in hits]}
-
-
-class _Free:
-    """The turn a reader takes on a store that reads beside a writer: none."""
-
-    def acquire(self) -> bool:
-        return True
-
-    def release(self) -> None:
-        return None
-
-    def __enter__(self) -> _Free:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-class Service:
-    """The knowledge base shared by the server's threads.
-
-    Writes (deletes, ingest jobs, watch runs) take `lock`, so they stay ordered. Reads (searches,
-    answers, digests, documents, stats) run side by side and beside the writer where the store
-    allows it (Qdrant Edge, a Qdrant server: `Store.concurrent_reads`); the embedder, the sparse
-    tokenizers and the embedding cache are safe to share between threads. On a store that does not
-    allow it (qdrant-client's local mode), reads take their turn on the lock like writes."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        # a plain Lock: a streamed answer releases it from whichever worker thread ends the stream
-        self.lock = threading.Lock()
-        self.jobs = Jobs()
-        self._readers: threading.Lock | _Free | None = None
-        # Searches, answers and digests are CPU-bound (the model, the engine): more of them at once than
-        # there are cores only slows each one down, and would take every thread of the server's pool,
-        # so that /stats queued behind them. They wait for one of these turns instead.
-        self.compute = anyio.CapacityLimiter(kb.settings.http_workers or os.cpu_count() or 2)
-        self.timeout = kb.settings.request_timeout
-
-    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a knowledge-base write under the lock."""
-        with self.lock:
-            return fn(*args, **kwargs)
-
-    @property
-    def readers(self) -> threading.Lock | _Free:
-        """What a read holds while it runs: nothing, or the writers' lock where the store needs it.
-        The first use opens the store and loads the embedder, once, under the lock."""
-        if self._readers is None:
-            with self.lock:
-                _ = self.kb.store, self.kb.embedder
-                self._readers = _Free() if self.kb.store.concurrent_reads else self.lock
-        return self._readers
-
-    def read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a knowledge-base read (see the class)."""
-        with self.readers:
-            return fn(*args, **kwargs)
-
-    async def heavy(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """A search, an answer or a digest: a read run in a worker thread when a compute turn is free,
-        within the request time budget (past it, the client gets a 503; the thread ends its bounded work)."""
-        try:
-            with anyio.fail_after(self.timeout):
-                return await anyio.to_thread.run_sync(functools.partial(self.read, fn, *args, **kwargs),
-                                                       limiter=self.compute, abandon_on_cancel=True)
-        except TimeoutError:
-            raise StoreError(f"no answer within {self.timeout:g} s (VEILLE_REQUEST_TIMEOUT)",
-                             source="request") from None
-
-    def ingest(self, fn: Any, *args: Any, **kwargs: Any) -> IngestReport:
-        """An ingest job: the writes under the lock, then the search index built outside it.
-
-        Building takes minutes at 100k chunks; the engine answers searches meanwhile (it releases
-        the GIL), so readers are not made to wait. Jobs run one at a time, so writes stay ordered."""
-        report: IngestReport = self.call(fn, *args, build_index=False, **kwargs)
-        self.kb.optimize(force=False)
-        return report
 
 
 def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None) -> FastAPI:
@@ -243,7 +164,7 @@ class _ReleaseOnce:
     response's background task, which Starlette runs even when the client went away (a generator
     never started has no `finally` to run: a dropped stream used to keep the lock for good)."""
 
-    def __init__(self, lock: threading.Lock | _Free) -> None:
+    def __init__(self, lock: threading.Lock | FreeTurn) -> None:
         self.lock, self.done, self.guard = lock, False, threading.Lock()
 
     def __call__(self) -> None:

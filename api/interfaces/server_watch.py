@@ -19,7 +19,7 @@ from veille.watch import Subscription, is_due, new_subscription
 from veille.watching import RETRY_AFTER, WatchReport
 
 if TYPE_CHECKING:
-    from veille.interfaces.server import Service
+    from veille.interfaces.service import Service
 
 class WatchRequest(BaseModel):
     """A new subscription."""
