@@ -161,8 +161,8 @@ class RemoteIngest:
         try:
             r = self.http.request(method, self.url + route, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
-            raise StoreError(f"the Veille server stopped answering ({exc.__class__.__name__})",
-                             source=self.url) from exc
+            raise StoreError(f"the Veille server stopped answering ({exc.__class__.__name__}); what it stored "
+                             "stays: run the command again to finish", source=self.url) from exc
         if r.status_code >= 400:
             raise _server_error(r, self.url + route)
         data: dict[str, Any] = r.json()
