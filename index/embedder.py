@@ -60,7 +60,26 @@ def runtime_label(engine: str, weights: str | None) -> str:
     return f"{label}/{weights}" if weights else label
 
 
-class SentenceTransformerEmbedder:
+class PrefixedEncoder:
+    """Passages and queries through one `_encode(texts, prefix)`, each with the model's own prefix
+    (e5: "passage: " / "query: "); the runtimes that encode with the prefix in front share this."""
+
+    query_prefix: str
+    passage_prefix: str
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-norm passage vectors."""
+        return self._encode(texts, self.passage_prefix)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-norm query vectors."""
+        return self._encode(texts, self.query_prefix)
+
+
+class SentenceTransformerEmbedder(PrefixedEncoder):
     """Any sentence-transformers model, by hub id or local folder, run by torch or ONNX Runtime.
 
     Texts longer than the model's limit (512 tokens for e5) are truncated to it: chunks are sized
@@ -88,14 +107,6 @@ class SentenceTransformerEmbedder:
                                      normalize_embeddings=True, convert_to_numpy=True,
                                      show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-norm passage vectors."""
-        return self._encode(texts, self.passage_prefix)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-norm query vectors."""
-        return self._encode(texts, self.query_prefix)
 
     def count_tokens(self, text: str) -> int:
         """Token count with the model's own tokenizer (special tokens and prefix included)."""

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from veille.index.embedder import PrefixedEncoder
 from veille.ingest.errors import EmbeddingError
 
 MAX_TOKENS = 512
@@ -73,7 +74,7 @@ def pipeline_of(folder: Path) -> dict[str, Any] | None:
     return {"pooling": mode, "normalize": kinds[2:] == ["Normalize"], "prompts": prompts.get("prompts") or {}}
 
 
-class OrtEmbedder:
+class OrtEmbedder(PrefixedEncoder):
     """Unit-norm embeddings from an exported encoder; the Embedder protocol of index/embedder.py."""
 
     def __init__(self, folder: Path, onnx_path: Path, pipeline: dict[str, Any], *, model_id: str, runtime: str,
@@ -127,14 +128,6 @@ class OrtEmbedder:
             part = order[start:start + self.batch_size]
             out[part] = self._batch([prefix + texts[i] for i in part])
         return out
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-norm passage vectors."""
-        return self._encode(texts, self.passage_prefix)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-norm query vectors."""
-        return self._encode(texts, self.query_prefix)
 
     def count_tokens(self, text: str) -> int:
         """Token count with the model's own tokenizer (special tokens and prefix included)."""

@@ -93,8 +93,8 @@ def load_file(path: Path, meta_lookup: MetaLookup | None = None, origin: str | N
     """Load one file: one Loaded per document (JSONL gives many), errors included.
 
     `origin` is the file's real name when `path` is a copy (see parse_note); errors name it too.
-    `max_text_bytes` caps a note's size and a JSONL record's length; `max_seconds` the time a PDF or a
-    note may take to parse (ingest/budget.py).
+    `max_text_bytes` caps a note's size and a JSONL record's length; `max_seconds` the time a PDF may
+    take to parse (ingest/budget.py; a note's slow part, sentence splitting, is chunking's budget).
     """
     for loaded in _load(path, meta_lookup, origin, max_text_bytes, max_seconds):
         if origin:
@@ -116,8 +116,7 @@ def _load(path: Path, meta_lookup: MetaLookup | None, origin: str | None, max_te
                 doc = parse_pdf(path, meta_lookup, origin)
             yield Loaded(str(path), document=doc)
         elif suffix in NOTE_SUFFIXES:
-            with budget(max_seconds, str(path)):
-                doc, warnings = parse_note(path, origin, max_text)
+            doc, warnings = parse_note(path, origin, max_text)
             yield Loaded(str(path), document=doc, warnings=warnings)
         elif suffix in RECORD_SUFFIXES:
             for item in read_records(path, max_text):
