@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from veille.engines.llm import LLM, make_llm
-from veille.index.cache import EmbeddingCache, QueryVectors, embed_passages
+from veille.index.cache import EmbeddingCache, QueryVectors, SearchResults, embed_passages
 from veille.index.embedder import AUTO_E5, E5_SMALL, RUNTIMES, Embedder, announce, load_embedder
 from veille.index.models import EmbedderInfo
 from veille.index.reembed import check_runtime, engine_of
@@ -36,6 +36,7 @@ class Backends:
         self._opened = False
         self._cache: EmbeddingCache | None = None
         self._queries: QueryVectors | None = None
+        self.results = SearchResults()  # recent searches' hits, until the store's next write
 
     @property
     def embedder(self) -> Embedder:

@@ -169,9 +169,17 @@ class KnowledgeBase(Backends):
     # -- read -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
                filters: SearchFilters | None = None, per_doc: bool = False) -> list[Hit]:
-        """The k best passages for a query, in any language."""
-        return search(_query(query), embedder=self.queries, store=self.store, k=k, mode=mode,
-                      filters=self._checked(filters), per_doc=per_doc)
+        """The k best passages for a query, in any language (a search made again before the store's
+        next write is answered from the last results)."""
+        text, flt, store = _query(query), self._checked(filters), self.store
+        key = (text, k, mode, flt.model_dump_json(), per_doc)
+        generation = store.generation
+        if generation is not None and (kept := self.results.get(key, generation)) is not None:
+            return kept
+        hits = search(text, embedder=self.queries, store=store, k=k, mode=mode, filters=flt, per_doc=per_doc)
+        if generation is not None:
+            self.results.put(key, generation, hits)
+        return hits
 
     def search_many(self, queries: list[str], k: int = 10, mode: SearchMode = "hybrid",
                     filters: SearchFilters | None = None, per_doc: bool = False) -> list[list[Hit]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -56,8 +56,9 @@ PAGE = 512  # scroll page size
 class EdgeStore:
     """A Store on Qdrant Edge shards under `path` (one process at a time, like every embedded store)."""
 
-    # The binding releases the GIL: searches ran in two threads beside a writer (upserts, deletes,
-    # optimize) without error in the issue's test, and tests/index/test_edge.py repeats it.
+    # Searches ran in two threads beside a writer (upserts, deletes, optimize) without error in the
+    # issue's test, and tests/index/test_edge.py repeats it. A query holds the GIL while it runs (py-spy
+    # on the server under load), so it should read no more than it must (see nearest's `fields`).
     concurrent_reads = True
 
     def __init__(self, path: Path, collection: str = "veille") -> None:
@@ -67,6 +68,7 @@ class EdgeStore:
         self.lock = ProcessLock(path)
         self.chunks: qe.EdgeShard | None = None
         self.docs_shard: qe.EdgeShard | None = None
+        self.generation = 0  # one process writes an Edge store: this process, which counts its writes
         try:
             self.chunks = self._load(path / f"{collection}_chunks")
             self.docs_shard = self._load(path / f"{collection}_docs")
@@ -111,6 +113,7 @@ class EdgeStore:
 
     def set_info(self, info: EmbedderInfo) -> None:
         """Record the embedder in the records shard's meta point."""
+        self.generation += 1
         self._open(self.docs_shard).update(qe.UpdateOperation.upsert_points([qe.Point(
             META_ID, {}, {"_meta": True, **info.model_dump()})]))
         self.flush()
@@ -125,6 +128,7 @@ class EdgeStore:
     # -- writes -----------------------------------------------------------------------------
     def upsert(self, points: list[Point]) -> None:
         """Insert or replace chunk points."""
+        self.generation += 1
         if points:
             self._open(self.chunks).update(qe.UpdateOperation.upsert_points([qe.Point(
                 p.chunk_id, {"dense": p.dense, "sparse": qe.SparseVector(p.sparse_indices, p.sparse_values)},
@@ -132,12 +136,14 @@ class EdgeStore:
 
     def delete_chunks(self, doc_id: str, keep: set[str]) -> None:
         """Delete a document's chunks except those in `keep`."""
+        self.generation += 1
         must_not: list[Any] = [qe.HasIdCondition(set(keep))] if keep else []
         self._open(self.chunks).update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(
             must=[_doc_condition(doc_id)], must_not=must_not or None)))
 
     def put_doc(self, record: DocRecord) -> None:
         """Insert or replace a document record (the last write of a document's ingest)."""
+        self.generation += 1
         payload = record.model_dump(mode="json") | {"chunk_ids": record.chunk_ids}
         point = qe.Point(point_uuid(record.doc_id), {}, payload)
         self._open(self.docs_shard).update(qe.UpdateOperation.upsert_points([point]))
@@ -145,6 +151,7 @@ class EdgeStore:
 
     def delete_doc(self, doc_id: str) -> None:
         """Remove a document's chunks first, then its record (a crash leaves it re-removable)."""
+        self.generation += 1
         self.delete_chunks(doc_id, set())
         self._open(self.docs_shard).update(qe.UpdateOperation.delete_points([point_uuid(doc_id)]))
         self.flush()
@@ -212,8 +219,8 @@ class EdgeStore:
 
     def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
               mode: VectorMode, limit: int, filters: SearchFilters,
-              per_doc: bool) -> list[tuple[float, dict[str, Any]]]:
-        """(score, payload) of the best chunks by the dense or the sparse vector."""
+              per_doc: bool, fields: Sequence[str] | None = None) -> list[tuple[float, dict[str, Any]]]:
+        """(score, payload) of the best chunks by the dense or the sparse vector (`fields`: see Store)."""
         if self.chunks is None:
             return []
         if mode == "sparse":
@@ -224,21 +231,32 @@ class EdgeStore:
             vector = dense
         flt = edge_filter(filters)
         params = search_params(flt)
+        keys = None if fields is None else sorted({*fields, "doc_id"} if per_doc else set(fields))
         depth = limit
         while True:  # Edge has no group-by: one document's chunks can fill a page, so go deeper
-            rows = self.nearest(vector, mode, depth, flt, params)
+            rows = self.nearest(vector, mode, depth, flt, params, keys)
             ranked = best_per_doc(rows) if per_doc else rows
             if not per_doc or len(ranked) >= limit or len(rows) < depth:
                 return ranked[:limit]
             depth *= 4
 
     def nearest(self, vector: Any, using: str, limit: int, flt: qe.Filter | None,
-                params: qe.SearchParams) -> list[tuple[float, dict[str, Any]]]:
-        """(score, payload) of the `limit` nearest chunks by one named vector, with Edge's own parameters."""
-        found = self._open(self.chunks).query(qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector, using=using),
-                                                   filter=flt, params=params, with_payload=True,
-                                                   with_vector=False))
-        return [(p.score, p.payload or {}) for p in found]
+                params: qe.SearchParams, fields: list[str] | None = None) -> list[tuple[float, dict[str, Any]]]:
+        """(score, payload) of the `limit` nearest chunks by one named vector, with Edge's own parameters
+        (`fields`: only these payload keys and the chunk id; none at all reads no payload)."""
+        found = self._open(self.chunks).query(qe.QueryRequest(
+            limit=limit, query=qe.Query.Nearest(vector, using=using), filter=flt, params=params,
+            with_payload=True if fields is None else (fields or False), with_vector=False))
+        if fields is None:
+            return [(p.score, p.payload or {}) for p in found]
+        return [(p.score, {**(p.payload or {}), "chunk_id": str(p.id)}) for p in found]
+
+    def payloads(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Whole payloads of these chunks by chunk id."""
+        if self.chunks is None or not chunk_ids:
+            return {}
+        found = self._open(self.chunks).retrieve(list(chunk_ids), with_payload=True, with_vector=False)
+        return {str(r.id): r.payload or {} for r in found}
 
     # -- index building and release -----------------------------------------------------------
     def unindexed(self) -> int:
@@ -252,6 +270,7 @@ class EdgeStore:
 
     def optimize(self) -> bool:
         """Merge segments and build the HNSW index (blocks; searches keep answering meanwhile)."""
+        self.generation += 1
         if self.chunks is None:
             return False
         changed = bool(self.chunks.optimize())

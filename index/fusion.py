@@ -58,23 +58,31 @@ def best_per_doc(ranked: Ranked) -> Ranked:
 
 
 def hybrid_query(store: Store, dense: list[float], sparse: tuple[list[int], list[float]], *, limit: int,
-                 filters: SearchFilters, per_doc: bool, weigh: Callable[[Ranked], float]) -> Ranked:
+                 filters: SearchFilters, per_doc: bool, weigh: Callable[[Ranked], float], probe: int = 10) -> Ranked:
     """The `limit` best chunks (or documents) by fused score.
 
-    `weigh` gives the keyword side's weight from the dense ranking (index.retrieval looks at the
-    languages of its best passages); at 0 the keyword search is skipped. Each side is asked for at
-    least 4 x limit chunks; with per_doc, long documents can fill those with their own chunks, so
-    the search goes deeper until it has `limit` documents.
+    `weigh` gives the keyword side's weight from the `probe` best dense chunks (index.retrieval looks
+    at their languages); at 0 the keyword search is skipped. Each side is asked for at least 4 x limit
+    chunks; with per_doc, long documents can fill those with their own chunks, so the search goes
+    deeper until it has `limit` documents. Candidates come without their payloads (reading ~2 KB of
+    payload per candidate was most of a search's time); only the chunks returned or probed are read whole.
     """
     depth = max(limit * 4, FIRST_DEPTH)
+    fields = ("doc_id",) if per_doc else ()
     while True:
-        dense_ranked = store.query(dense, None, "dense", depth, filters, False)
-        weight = weigh(dense_ranked)
-        sparse_ranked = store.query(None, sparse, "sparse", depth, filters, False) if weight > 0 else []
+        dense_ranked = store.query(dense, None, "dense", depth, filters, False, fields)
+        weight = weigh(whole(store, dense_ranked[:probe]))
+        sparse_ranked = store.query(None, sparse, "sparse", depth, filters, False, fields) if weight > 0 else []
         ranked = fuse(dense_ranked, sparse_ranked, weight)
         if per_doc:
             ranked = best_per_doc(ranked)
         exhausted = len(dense_ranked) < depth and len(sparse_ranked) < depth
         if len(ranked) >= limit or exhausted or depth >= MAX_DEPTH:
-            return ranked[:limit]
+            return whole(store, ranked[:limit])
         depth *= 4
+
+
+def whole(store: Store, ranked: Ranked) -> Ranked:
+    """The same ranking with each chunk's whole payload (chunks deleted meanwhile dropped)."""
+    found = store.payloads([payload["chunk_id"] for _, payload in ranked])
+    return [(score, found[payload["chunk_id"]]) for score, payload in ranked if payload["chunk_id"] in found]

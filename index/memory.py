@@ -74,6 +74,7 @@ class MemoryStore:
         self.points: dict[str, Point] = {}
         self.records: dict[str, DocRecord] = {}
         self.info: EmbedderInfo | None = None
+        self.generation = 0
 
     def open(self, info: EmbedderInfo) -> None:
         """Check compatibility or remember the embedder."""
@@ -87,19 +88,23 @@ class MemoryStore:
 
     def set_info(self, info: EmbedderInfo) -> None:
         """Record the embedder."""
+        self.generation += 1
         self.info = info.model_copy(deep=True)
 
     def upsert(self, points: list[Point]) -> None:
         """Insert or replace."""
+        self.generation += 1
         self.points.update((p.chunk_id, p) for p in points)
 
     def delete_chunks(self, doc_id: str, keep: set[str]) -> None:
         """Delete a document's chunks except `keep`."""
+        self.generation += 1
         for cid in [c for c, p in self.points.items() if p.payload["doc_id"] == doc_id and c not in keep]:
             del self.points[cid]
 
     def put_doc(self, record: DocRecord) -> None:
         """Insert or replace a record."""
+        self.generation += 1
         self.records[record.doc_id] = record.model_copy(deep=True)
 
     def get_doc(self, doc_id: str) -> DocRecord | None:
@@ -112,6 +117,7 @@ class MemoryStore:
 
     def delete_doc(self, doc_id: str) -> None:
         """Remove chunks and record."""
+        self.generation += 1
         self.delete_chunks(doc_id, set())
         self.records.pop(doc_id, None)
 
@@ -152,15 +158,23 @@ class MemoryStore:
 
     def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
               mode: VectorMode, limit: int, filters: SearchFilters,
-              per_doc: bool) -> list[tuple[float, dict[str, Any]]]:
-        """Brute-force search by the dense or the sparse vector."""
+              per_doc: bool, fields: Sequence[str] | None = None) -> list[tuple[float, dict[str, Any]]]:
+        """Brute-force search by the dense or the sparse vector (`fields`: see Store)."""
         pts = [p for p in self.points.values() if _matches(p.payload, filters)]
         if mode == "sparse":
             ranked = self._sparse(sparse, pts) if sparse and sparse[0] else []
         else:
             ranked = self._dense(dense or [], pts)
         rows = [(score, p.payload) for score, p in ranked]
-        return (best_per_doc(rows) if per_doc else rows)[:limit]
+        rows = (best_per_doc(rows) if per_doc else rows)[:limit]
+        if fields is None:
+            return rows
+        keep = {*fields, "chunk_id", *(["doc_id"] if per_doc else [])}
+        return [(score, {k: v for k, v in payload.items() if k in keep}) for score, payload in rows]
+
+    def payloads(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Whole payloads by chunk id."""
+        return {c: self.points[c].payload for c in chunk_ids if c in self.points}
 
     def unindexed(self) -> int:
         """Brute force only: nothing to build."""

@@ -7,7 +7,7 @@ converted from it (index.transfer); the contract tests still run on it.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class QdrantStore:
         self.chunks_name, self.docs_name = f"{collection}_chunks", f"{collection}_docs"
         self.url, self.path = url, path
         self.concurrent_reads = url is not None  # a server does; local mode is plain Python dicts
+        self.generation: int | None = None  # other processes may write to a server: results are not kept
         self.lock: ProcessLock | None = None
         self.client = self._connect(path, url, api_key)
 
@@ -186,10 +187,12 @@ class QdrantStore:
 
     def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
               mode: VectorMode, limit: int, filters: SearchFilters,
-              per_doc: bool) -> list[tuple[float, dict[str, Any]]]:
-        """(score, payload) of the best chunks by the dense or the sparse vector."""
+              per_doc: bool, fields: Sequence[str] | None = None) -> list[tuple[float, dict[str, Any]]]:
+        """(score, payload) of the best chunks by the dense or the sparse vector (`fields`: see Store)."""
         flt = build_filter(filters)
-        kwargs: dict[str, Any] = {"query": dense, "using": "dense", "query_filter": flt}
+        keys = {*fields, "chunk_id", *(["doc_id"] if per_doc else [])} if fields is not None else None
+        with_payload: bool | list[str] = sorted(keys) if keys else True
+        kwargs: dict[str, Any] = {"query": dense, "using": "dense", "query_filter": flt, "with_payload": with_payload}
         if mode == "sparse":
             if not sparse or not sparse[0]:
                 return []
@@ -198,10 +201,17 @@ class QdrantStore:
             warnings.simplefilter("ignore", UserWarning)  # local mode warns on large collections
             if per_doc:
                 res = self.client.query_points_groups(self.chunks_name, group_by="doc_id", group_size=1,
-                                                      limit=limit, with_payload=True, **kwargs)
+                                                      limit=limit, **kwargs)
                 return [(g.hits[0].score, g.hits[0].payload or {}) for g in res.groups]
-            points = self.client.query_points(self.chunks_name, limit=limit, with_payload=True, **kwargs).points
+            points = self.client.query_points(self.chunks_name, limit=limit, **kwargs).points
         return [(p.score, p.payload or {}) for p in points]
+
+    def payloads(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Whole payloads of these chunks by chunk id."""
+        if not chunk_ids:
+            return {}
+        found = self.client.retrieve(self.chunks_name, ids=list(chunk_ids), with_payload=True, with_vectors=False)
+        return {str(r.id): r.payload or {} for r in found}
 
     def unindexed(self) -> int:
         """A server indexes in the background: nothing waits on Veille."""

@@ -70,7 +70,8 @@ def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int
             langs = [p.get("lang", UNDETERMINED) for _, p in dense_ranked[:LANG_PROBE]]
             return keyword_weight(query_lang, langs, sparse_weight)
 
-        rows = hybrid_query(store, vector, sparse, limit=k, filters=filters, per_doc=per_doc, weigh=weigh)
+        rows = hybrid_query(store, vector, sparse, limit=k, filters=filters, per_doc=per_doc, weigh=weigh,
+                            probe=LANG_PROBE)
     else:  # a hybrid query without a single keyword (stop words only) is a dense search
         rows = store.query(vector, sparse, "sparse" if mode == "sparse" else "dense", k, filters, per_doc)
     return [_hit(i + 1, score, payload) for i, (score, payload) in enumerate(rows)]

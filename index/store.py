@@ -8,7 +8,7 @@ index.qdrant.QdrantStore (a Qdrant server through qdrant-client), index.memory.M
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from veille.index.models import DocRecord, EmbedderInfo, Point, SearchFilters, VectorMode
@@ -23,6 +23,11 @@ class Store(Protocol):
     # True when searches and reads may run in several threads beside one writer (the server's readers
     # then run side by side); False where they must take turns with writes.
     concurrent_reads: bool
+
+    @property
+    def generation(self) -> int | None:
+        """Changes with every write this process makes, so that search results can be kept until the
+        next one (index.cache.SearchResults); None where other processes write too: nothing is kept."""
 
     def open(self, info: EmbedderInfo) -> None:
         """Create the collections, or check they were built with a compatible embedder."""
@@ -66,8 +71,14 @@ class Store(Protocol):
 
     def query(self, dense: list[float] | None, sparse: tuple[list[int], list[float]] | None,
               mode: VectorMode, limit: int, filters: SearchFilters,
-              per_doc: bool) -> list[tuple[float, dict[str, Any]]]:
-        """(score, payload) of the best chunks by one vector (hybrid fusion is index.fusion's)."""
+              per_doc: bool, fields: Sequence[str] | None = None) -> list[tuple[float, dict[str, Any]]]:
+        """(score, payload) of the best chunks by one vector (hybrid fusion is index.fusion's).
+
+        `fields`: only these payload keys, plus "chunk_id" always, for candidates whose text is not
+        needed yet (reading whole payloads was most of a search's time); None: the whole payload."""
+
+    def payloads(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Whole payloads of these chunks by chunk id (unknown ids left out)."""
 
     def unindexed(self) -> int:
         """Chunks searched exactly because no index covers them yet (0 where the engine indexes by itself)."""

@@ -58,6 +58,19 @@ def test_changed_file_replaces_its_chunks(kb: KnowledgeBase, corpus: Path) -> No
     assert len(kb.documents()) == 6
 
 
+def test_a_search_made_again_is_answered_until_the_next_write(kb: KnowledgeBase) -> None:
+    query = "Quelle mémoire le cache KV occupe-t-il ?"
+    first = kb.search(query, k=5)
+    first[0].text = "changed by the caller"
+    generation = kb.store.generation
+    again = kb.search(query, k=5)
+    assert kb.store.generation == generation and again[0].text != "changed by the caller"
+    assert [h.chunk_id for h in again] == [h.chunk_id for h in first]
+    assert [h.chunk_id for h in kb.search(query, k=2)] == [h.chunk_id for h in first[:2]]  # k is part of the key
+    kb.remove(first[0].doc_id)
+    assert first[0].doc_id not in {h.doc_id for h in kb.search(query, k=5)}
+
+
 def test_remove_by_id_and_by_path(kb: KnowledgeBase, corpus: Path) -> None:
     before = kb.store.count()
     removed = kb.remove("sample-rec-1")

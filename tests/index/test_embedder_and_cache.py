@@ -114,3 +114,22 @@ def test_query_vectors_embed_a_query_once_and_keep_the_latest() -> None:
     queries.embed_queries(["moe", "kv cache"])
     assert inner.seen == ["rag", "moe"]
     assert (queries.model_id, queries.dim, queries.embed_queries([]).shape) == (inner.model_id, inner.dim, (0, 64))
+
+
+def test_search_results_are_kept_per_generation_as_copies() -> None:
+    from veille.index.cache import SearchResults
+    from veille.index.models import Hit
+
+    hit = Hit(rank=1, score=0.5, doc_id="d", chunk_id="c", title="T", source="s", lang="en", text="x", section=["A"])
+    kept = SearchResults(size=2)
+    kept.put(("q",), 3, [hit])
+    hit.section.append("mutated after")
+    got = kept.get(("q",), 3)
+    assert got is not None and got[0].section == ["A"] and got[0] is not hit
+    got[0].section.append("mutated by a reader")
+    assert kept.get(("q",), 3)[0].section == ["A"]  # type: ignore[index]
+    assert kept.get(("q",), 4) is None  # the store was written since
+    kept.put(("r",), 3, [])
+    kept.get(("q",), 3)
+    kept.put(("s",), 3, [])  # evicts ("r",): ("q",) was used after it
+    assert kept.get(("r",), 3) is None and kept.get(("q",), 3) is not None

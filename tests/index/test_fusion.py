@@ -55,12 +55,18 @@ def test_per_doc_search_goes_deeper_until_it_has_enough_documents() -> None:
     others = [Point(chunk_id=f"{d}-0", dense=[0.2, 1.0], sparse_indices=[2], sparse_values=[1.0],
                     payload={"doc_id": d, "chunk_id": f"{d}-0", "lang": "en"}) for d in ("x", "y")]
     store.upsert(long_doc + others)
-    calls: list[int] = []
+    depths: list[int] = []
+    query = store.query
 
-    def weigh(dense_ranked: list[tuple[float, dict[str, Any]]]) -> float:
-        calls.append(len(dense_ranked))
-        return 1.0
+    def counted(*args: Any, **kwargs: Any) -> list[tuple[float, dict[str, Any]]]:
+        rows = query(*args, **kwargs)
+        if args[2] == "dense":
+            depths.append(len(rows))
+        return rows
 
-    docs = hybrid_query(store, [1.0, 0.0], ([1], [1.0]), limit=3, filters=SearchFilters(), per_doc=True, weigh=weigh)
+    store.query = counted  # type: ignore[method-assign]
+    docs = hybrid_query(store, [1.0, 0.0], ([1], [1.0]), limit=3, filters=SearchFilters(), per_doc=True,
+                        weigh=lambda probed: 1.0)
     assert docs[0][1]["doc_id"] == "long" and {p["doc_id"] for _, p in docs} == {"long", "x", "y"}
-    assert calls == [FIRST_DEPTH, 122]  # 50 chunks were all the long document's; the next round has them all
+    assert depths == [FIRST_DEPTH, 122]  # 50 chunks were all the long document's; the next round has them all
+    assert all(p["lang"] == "en" for _, p in docs)  # whole payloads back, though candidates came with doc_id only

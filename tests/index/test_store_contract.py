@@ -73,6 +73,25 @@ def test_dense_sparse_hybrid(store: Store) -> None:
     assert store.query(None, ([999], [1.0]), "sparse", 5, f, False) == []
 
 
+def test_candidates_without_payloads_then_whole_ones(store: Store) -> None:
+    _fill(store)
+    f = SearchFilters()
+    bare = store.query([1, 0, 0], None, "dense", 2, f, False, ())
+    assert [p for _, p in bare] == [{"chunk_id": _uuid(1)}, {"chunk_id": _uuid(2)}]
+    some = store.query(None, ([10], [1.0]), "sparse", 5, f, False, ["lang"])
+    assert {tuple(sorted(p)) for _, p in some} == {("chunk_id", "lang")}
+    grouped = store.query([1, 0, 0], None, "dense", 3, f, True, ())
+    ids = [p["doc_id"] for _, p in grouped]  # per document needs the doc id: it comes along
+    assert ids[0] == "a" and sorted(ids) == ["a", "b", "c"]
+    whole = store.payloads([_uuid(3), _uuid(1), _uuid(9)])
+    assert set(whole) == {_uuid(1), _uuid(3)} and whole[_uuid(3)]["kind"] == "note"
+    assert whole[_uuid(1)] == store.query([1, 0, 0], None, "dense", 1, f, False)[0][1]
+    assert store.payloads([]) == {}
+    fused = hybrid_query(store, [0, 0.2, 1], ([10], [1.0]), limit=2, filters=f, per_doc=False, weigh=lambda _: 1.0)
+    assert len(fused) == 2 and all(p == store.payloads([p["chunk_id"]])[p["chunk_id"]] and "kind" in p
+                                   for _, p in fused)
+
+
 def test_filters_and_per_doc(store: Store) -> None:
     _fill(store)
     q = [1.0, 1.0, 1.0]
