@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from veille.index.embedder import PrefixedEncoder
+from veille.index import unigram
+from veille.index.embedder import PrefixedEncoder, default_model_dir
 from veille.ingest.errors import EmbeddingError
 
 MAX_TOKENS = 512
+QUICK_TEXTS = 8  # batches up to this size are tokenized by index.unigram until `tokenizers` is loaded
 log = logging.getLogger(__name__)
 
 
@@ -80,16 +82,15 @@ class OrtEmbedder(PrefixedEncoder):
     def __init__(self, folder: Path, onnx_path: Path, pipeline: dict[str, Any], *, model_id: str, runtime: str,
                  query_prefix: str, passage_prefix: str, batch_size: int = 32, threads: int | None = None) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         self.model_id, self.runtime, self.batch_size = model_id, runtime, batch_size
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         self.pooling, self.normalize = pipeline["pooling"], pipeline["normalize"]
-        # One tokenizer (loading a 250k-piece vocabulary takes ~1 s): batches truncate and pad, counting
-        # does neither; each call sets what it needs under the lock.
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        pad = self.tokenizer.token_to_id("<pad>")
-        self._pad = pad if pad is not None else 0
+        # `tokenizers` takes ~1.3 s to load a 250k-piece vocabulary, so it is loaded on first need: a process
+        # that embeds a few queries (a `veille search`) tokenizes them with index.unigram's equivalent.
+        self._tokenizer_file = folder / "tokenizer.json"
+        self._tokenizer: Any = None
+        self._quick = unigram.load(self._tokenizer_file, default_model_dir() / "tokenizers")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         # Threads that spin while waiting for work burn the cores the server's other requests need. Alone,
@@ -103,13 +104,35 @@ class OrtEmbedder(PrefixedEncoder):
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self._lock = threading.Lock()  # a tokenizer object is not to be shared by threads at once
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
+    @property
+    def tokenizer(self) -> Any:
+        """`tokenizers`' own (loaded on first use, under the lock); its vocabulary is saved for index.unigram."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(self._tokenizer_file))
+            if self._quick is None:
+                unigram.save(self._tokenizer_file, default_model_dir() / "tokenizers", self._tokenizer)
+        return self._tokenizer
+
+    def _ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask, padded to the longest text."""
         with self._lock:
+            if self._tokenizer is None and self._quick is not None and len(texts) <= QUICK_TEXTS:
+                rows = [self._quick.ids(t, MAX_TOKENS) for t in texts]
+                pad = self._quick.added.get("<pad>", 0)
+                width = max(len(r) for r in rows)
+                ids = np.asarray([r + [pad] * (width - len(r)) for r in rows], dtype=np.int64)
+                return ids, np.asarray([[1] * len(r) + [0] * (width - len(r)) for r in rows], dtype=np.int64)
+            pad = self.tokenizer.token_to_id("<pad>")
             self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            self.tokenizer.enable_padding(pad_id=self._pad, pad_token="<pad>")
+            self.tokenizer.enable_padding(pad_id=pad if pad is not None else 0, pad_token="<pad>")
             encoded = self.tokenizer.encode_batch(texts)
-        ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
+        return (np.asarray([e.ids for e in encoded], dtype=np.int64),
+                np.asarray([e.attention_mask for e in encoded], dtype=np.int64))
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        ids, mask = self._ids(texts)
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         if self.pooling == "cls":
             vecs = hidden[:, 0]

@@ -123,3 +123,31 @@ def test_the_export_runs_without_sentence_transformers_and_gives_the_same_vector
     assert fast.count_tokens(texts[-1]) > 1000  # counting never truncates
     assert _exported(folder, "torch", E5_SMALL, bundled.WEIGHTS, 32) is None
     assert mapped(folder / "onnx" / ONNX_RUNTIMES[engine]).parent.suffix == ".mapped"  # weights memory-mapped
+
+
+@pytest.mark.slow
+def test_a_few_queries_are_embedded_without_loading_tokenizers(folder: Path) -> None:
+    from tokenizers import Tokenizer
+
+    from veille.index import unigram
+    from veille.index.ort_embedder import OrtEmbedder, pipeline_of
+    from veille.index.runtimes import ONNX_RUNTIMES
+
+    onnx = folder / "onnx" / ONNX_RUNTIMES["onnx"]
+    SentenceTransformerEmbedder(str(folder), engine="onnx", model_id=E5_SMALL, onnx_dir=folder)  # the export
+    unigram.save(folder / "tokenizer.json", default_model_dir() / "tokenizers",
+                 Tokenizer.from_file(str(folder / "tokenizer.json")))
+
+    def fresh() -> OrtEmbedder:
+        return OrtEmbedder(folder, onnx, pipeline_of(folder) or {}, model_id=E5_SMALL, runtime="onnx",
+                           query_prefix="query: ", passage_prefix="passage: ")
+
+    quick, full = fresh(), fresh()
+    full.count_tokens("x")  # loads tokenizers
+    queries = [*real_texts(2)[:5], "짧은 문장", "<s> stray markup </s>", "x" * 3000]
+    assert quick._quick is not None
+    for a, b in zip(quick.embed_queries(queries), full.embed_queries(queries), strict=True):
+        assert np.allclose(a, b, atol=1e-6)
+    assert quick._tokenizer is None  # never loaded for these
+    quick.embed_passages(real_texts(6))  # a batch larger than QUICK_TEXTS loads it
+    assert quick._tokenizer is not None

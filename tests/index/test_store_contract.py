@@ -92,6 +92,28 @@ def test_candidates_without_payloads_then_whole_ones(store: Store) -> None:
                                    for _, p in fused)
 
 
+def test_the_generation_moves_with_every_write_where_results_may_be_kept(store: Store) -> None:
+    if isinstance(store, QdrantStore):  # a server may be written by other processes too
+        assert store.generation is None
+        return
+    seen = [store.generation]
+    _fill(store)
+    seen.append(store.generation)
+    store.put_doc(DocRecord(doc_id="a", title="A", source="/a", lang="en", kind="paper", chunks=2,
+                            ingested_at=datetime.now(UTC)))
+    seen.append(store.generation)
+    store.delete_chunks("a", {_uuid(1)})
+    seen.append(store.generation)
+    store.delete_doc("c")
+    seen.append(store.generation)
+    store.set_info(INFO)
+    seen.append(store.generation)
+    assert all(isinstance(g, int) for g in seen) and len(set(seen)) == len(seen)
+    store.query([1, 0, 0], None, "dense", 2, SearchFilters(), False)
+    store.payloads([_uuid(1)])
+    assert store.generation == seen[-1]  # reads change nothing
+
+
 def test_filters_and_per_doc(store: Store) -> None:
     _fill(store)
     q = [1.0, 1.0, 1.0]
