@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from veille.engines.evidence import LIST_MARK, Candidate, candidates, citation, link
+from veille.engines.evidence import ENDED, LIST_MARK, Candidate, candidates, citation, link
 from veille.engines.models import Citation, CitedText, DigestEntry
 from veille.engines.relevance import is_heading, mmr
 from veille.index.models import DocRecord, Hit
@@ -84,14 +84,35 @@ def load_sentences(v: DocView, focus: np.ndarray, embed: Embed) -> None:
     """Sentences of the document's chunks closest to `focus` (the topic, or the document itself)."""
     order = np.argsort(-(v.vecs @ focus), kind="stable")[:CHUNKS_PER_DOC]
     hits = [_as_hit(v, v.payloads[i], rank) for rank, i in enumerate(sorted(order), start=1)]
-    v.sentences = [c for c in candidates(hits) if _readable(c.text)]
+    v.sentences = [c for c in candidates(hits) if _readable(c.text) and not _cut(c, v.record.kind)]
     v.svecs = embed([c.text for c in v.sentences]) if v.sentences else np.zeros((0, len(focus)), np.float32)
+
+
+CAPTION = re.compile(r"\s*(?:Figure|Fig\.|Table|Tableau|그림|표)\s*\d+[.:]?", re.IGNORECASE)  # describes a figure
 
 
 def _readable(sentence: str) -> bool:
     """Statements only: no titles or labels, no formula or table debris."""
     letters = sum(ch.isalpha() for ch in sentence)
-    return not is_heading(sentence) and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6
+    return (not is_heading(sentence) and not _title_like(sentence) and not CAPTION.match(sentence)
+            and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6)
+
+
+def _cut(c: Candidate, v_kind: str) -> bool:
+    """A sentence the chunk boundary cuts (the whole one is in the neighbouring chunk, which overlaps):
+    it ends where the chunk ends without closing punctuation, or opens a later chunk in lower case."""
+    text = c.hit.text
+    # paper prose always closes its sentences: an open one there was cut by a page, a float or a chunk
+    ends_cut = not ENDED.search(c.text) and (v_kind == "paper" or not text[c.end:].strip())
+    return ends_cut or (c.hit.position > 0 and not text[:c.start].strip() and c.text.lstrip()[:1].islower())
+
+
+def _title_like(sentence: str) -> bool:
+    """A title in a list ("Inference-Time Hyper-Scaling with KV Cache Compression (arxiv)"): most words
+    capitalised and no closing punctuation. A statement capitalises its first word and its names."""
+    words = [w for w in sentence.split() if w[:1].isalpha()]
+    capitals = sum(w[0].isupper() for w in words)
+    return len(words) >= 3 and capitals >= 0.6 * len(words) and not ENDED.search(sentence)
 
 
 class Numbering:

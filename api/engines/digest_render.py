@@ -74,7 +74,8 @@ def render(d: Digest) -> str:
     """The whole digest as Markdown."""
     out = [f"# {d.title} — {d.generated_at.date().isoformat()}", ""]
     out += [f"## {text_for(d.lang, 'summary')}", "",
-            text_for(d.lang, "summary_lead", selected=d.selected, considered=d.considered), ""]
+            text_for(d.lang, "summary_lead" if d.topic or len(d.themes) < 2 else "summary_lead_recent",
+                     selected=d.selected, considered=d.considered), ""]
     out += [f"- {marks(s)}" for s in d.summary] + [""]
     out += _figures(d)
     if len(d.themes) > 1:

@@ -93,11 +93,15 @@ def links(views: list[DocView], numbering: Numbering, lang: str) -> list[CitedTe
     return out
 
 
-def shared_entities(views: list[DocView], numbering: Numbering, lang: str, top: int = 2) -> list[CitedText]:
-    """Names (models, methods, benchmarks) quoted in several of the selected documents."""
+def shared_entities(views: list[DocView], numbering: Numbering, lang: str, topic: str | None = None,
+                    top: int = 2) -> list[CitedText]:
+    """Names (models, methods, benchmarks) quoted in several of the selected documents; the topic's own
+    words are not news ("KV recurs" in a digest on KV caches)."""
     where: dict[str, list[tuple[DocView, int]]] = {}
+    asked = {w.lower() for w in re.findall(r"[\w-]+", topic or "")}
     for v in views:
-        seen: set[str] = set()
+        seen: set[str] = {e for e in _ENTITY.findall(topic or "")} | {
+            e for c in v.sentences for e in _ENTITY.findall(c.text) if e.lower() in asked}
         for i, c in enumerate(v.sentences):
             for entity in set(_ENTITY.findall(c.text)) - seen - _GENERIC:
                 seen.add(entity)
@@ -123,7 +127,7 @@ def closest_pair(views: list[DocView], numbering: Numbering, lang: str) -> list[
                       citations=_cite_sentences([(a, a.best), (b, b.best)], numbering))]
 
 
-def insights(views: list[DocView], numbering: Numbering, lang: str) -> list[CitedText]:
+def insights(views: list[DocView], numbering: Numbering, lang: str, topic: str | None = None) -> list[CitedText]:
     """Every cross-document statement we can back with quotes."""
-    return [*links(views, numbering, lang), *shared_entities(views, numbering, lang),
+    return [*links(views, numbering, lang), *shared_entities(views, numbering, lang, topic),
             *closest_pair(views, numbering, lang)]

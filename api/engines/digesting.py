@@ -24,7 +24,7 @@ from veille.engines.digest_themes import insights, themes
 from veille.engines.generation import LANG_NAMES
 from veille.engines.i18n import ANSWER_LANGS, text_for
 from veille.engines.llm import LLM
-from veille.engines.models import CitedText, Digest, DigestEntry
+from veille.engines.models import CitedText, Digest, DigestEntry, Theme
 from veille.engines.verify import check
 from veille.index.models import DocRecord
 from veille.ingest.errors import LLMError, NotFoundError, QueryError
@@ -71,6 +71,21 @@ def _candidates(window: list[DocRecord], records: list[DocRecord], q_vec: np.nda
     return [r for r in window if r.doc_id in near]
 
 
+def summary(entries: list[DigestEntry], groups: list[Theme], lang: str, most: int = 4) -> list[CitedText]:
+    """The executive summary: with themes, one line per theme (its name, how many documents, what is new
+    in its most relevant one); otherwise what is new in the most relevant documents."""
+    news = {e.doc_id: e for e in entries if e.new}
+    if len(groups) < 2:
+        return [e.new for e in entries[:most] if e.new]
+    out = []
+    for t in groups[:most]:
+        best = max((news[d] for d in t.doc_ids if d in news), key=lambda e: e.relevance, default=None)
+        if best is not None and best.new is not None:
+            lead = text_for(lang, "theme_line", theme=t.name, n=len(t.doc_ids), s="s" if len(t.doc_ids) > 1 else "")
+            out.append(CitedText(text=f"{lead} {best.new.text}", citations=list(best.new.citations)))
+    return out
+
+
 def regroup(digest: Digest) -> None:
     """Renumber the citations document by document (in the order documents are first cited), so
     the sources list each document once with its quotes [n] under it, numbers running in order."""
@@ -109,8 +124,8 @@ def make_digest(*, topic: str | None, since: datetime | None, until: datetime | 
     digest = Digest(title=text_for(lang, "digest_title", topic=topic or text_for(lang, "digest_recent")),
                     topic=topic, lang=lang, mode="extractive", generated_at=datetime.now(UTC), since=since,
                     until=until, considered=len(window), selected=len(selected), documents=entries,
-                    themes=groups if len(groups) > 1 else [], summary=[e.new for e in entries[:4] if e.new])
-    digest.insights = insights(selected, numbering, lang)
+                    themes=groups if len(groups) > 1 else [], summary=summary(entries, groups, lang))
+    digest.insights = insights(selected, numbering, lang, topic)
     digest.citations = numbering.citations
     regroup(digest)
     if llm is not None:

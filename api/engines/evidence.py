@@ -58,7 +58,7 @@ def _spans(text: str, lang: str) -> list[tuple[int, int]]:
     return spans
 
 
-_ENDED = re.compile(r"[.!?…。？！][\"'»”)\]]*\s*$")
+ENDED = re.compile(r"[.!?…。？！][\"'»”)\]]*\s*$")
 LIST_MARK = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)])\s+")  # a list item's marker: "- …", "• …", "1. …"
 _LOWER_START = re.compile(r"\s*[a-zà-öø-ÿ]")
 
@@ -68,7 +68,7 @@ def _whole(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     a line or block break ('We propose FlashAttention,' / 'an IO-aware exact attention algorithm…')."""
     out: list[tuple[int, int]] = []
     for start, end in spans:
-        if out and _LOWER_START.match(text[start:end]) and not _ENDED.search(text[out[-1][0]:out[-1][1]]):
+        if out and _LOWER_START.match(text[start:end]) and not ENDED.search(text[out[-1][0]:out[-1][1]]):
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))
@@ -87,6 +87,8 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     for hit in hits:
         prev = 0
         for start, end in _whole(_spans(hit.text, hit.lang), hit.text):
+            marker = LIST_MARK.match(hit.text[start:end])  # a list item is quoted from its first word
+            start += marker.end() if marker and start + marker.end() < end else 0
             sentence = hit.text[start:end]
             key = " ".join(sentence.split()).lower()
             if key not in seen and _quotable(sentence):

@@ -18,6 +18,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "fr": "{selected} documents retenus sur {considered} pour ce thème ; l'essentiel :",
         "ko": "{considered}개 문서 중 {selected}개를 골랐습니다. 핵심은 다음과 같습니다:",
     },
+    "summary_lead_recent": {
+        "en": "{selected} of the {considered} documents of the period, by theme:",
+        "fr": "{selected} documents sur les {considered} de la période, par thème :",
+        "ko": "이 기간의 문서 {considered}개 중 {selected}개, 주제별로:",
+    },
     "figures": {"en": "In figures", "fr": "En chiffres", "ko": "수치로 보기"},
     "considered": {"en": "Documents considered", "fr": "Documents examinés", "ko": "검토한 문서"},
     "selected": {"en": "Documents selected", "fr": "Documents retenus", "ko": "선정한 문서"},
@@ -39,6 +44,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "“{a}” discusses the paper “{b}”, also in this digest:",
         "fr": "« {a} » commente le papier « {b} », également dans ce digest :",
         "ko": "“{a}”는 이 다이제스트에 포함된 논문 “{b}”를 다룹니다:",
+    },
+    "theme_line": {
+        "en": "**{theme}** ({n} document{s}):",
+        "fr": "**{theme}** ({n} document{s}) :",
+        "ko": "**{theme}** (문서 {n}건):",
     },
     "shared_entity": {
         "en": "{entity} appears in several documents:",

@@ -94,5 +94,11 @@ def test_the_french_kv_digest_reads_clean(corpus_kb: KnowledgeBase) -> None:
     entries = re.findall(r"^\d+\. \*\*(.+?)\*\* — ", sources, re.M)
     assert len(entries) == len(set(entries)) == len({c.doc_id for c in d.citations})
     assert not re.search(r"similarité -", d.markdown)
+    assert not any(re.match(r"\s*(?:[-•*–]|\d{1,2}[.)])\s", c.quote) for c in d.citations)  # no list marker quoted
+    topic_words = {w.lower() for w in d.topic.split()}  # type: ignore[union-attr]
+    assert not any(i.text.split()[0].lower() in topic_words for i in d.insights)  # "KV recurs": not news here
+    points = [t for e in d.documents for t in ([e.new] if e.new else []) + e.key_points + e.technical]
+    assert points and all(len(p.text.split()) >= 6 and not re.match(r"(?i)(figure|table)\s*\d", p.text)
+                          for p in points)
     for n in {int(m) for m in re.findall(r"\[(\d+)\]", d.markdown.split("## Sources", 1)[0])}:
         assert re.search(rf"^   - \[{n}\] ", sources, re.M), n

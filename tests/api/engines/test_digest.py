@@ -68,6 +68,9 @@ def test_digest_without_topic_groups_recent_documents_by_theme(kb: KnowledgeBase
     assert d.topic is None and d.selected == 6 and d.title.startswith("Digest: recent additions")
     assert sum(len(t.doc_ids) for t in d.themes) in (0, 6)
     assert_fully_cited(kb, d)
+    if len(d.themes) > 1:  # the summary goes theme by theme, each line led by the theme's name
+        assert [s.text.split("**")[1] for s in d.summary] == [t.name for t in d.themes][:len(d.summary)]
+        assert "by theme:" in d.markdown
 
 
 def test_digest_errors(kb: KnowledgeBase) -> None:
@@ -121,3 +124,20 @@ def test_cli_ask_and_digest(kb: KnowledgeBase, tmp_path: Path, monkeypatch: pyte
     assert out.exit_code == 1 and "no document matches this topic" in out.output
     out = runner.invoke(cli, ["ask", "Quelle est la capitale de l'Australie ?"])
     assert out.exit_code == 1 and "rien trouvé" in out.output
+
+
+def test_the_summary_goes_theme_by_theme_with_the_most_relevant_document() -> None:
+    from veille.engines.digesting import summary
+    from veille.engines.models import CitedText, DigestEntry, Theme
+
+    def entry(doc: str, relevance: float, n: int) -> DigestEntry:
+        return DigestEntry(doc_id=doc, title=doc, kind="note", lang="fr", link=doc, relevance=relevance,
+                           new=CitedText(text=f"Ce que {doc} apporte.", citations=[n]))
+
+    entries = [entry("a", 0.4, 1), entry("b", 0.9, 2), entry("c", 0.5, 3)]
+    themes = [Theme(name="cache kv", doc_ids=["a", "b"]), Theme(name="rag", doc_ids=["c"])]
+    lines = summary(entries, themes, "fr")
+    assert [line.text for line in lines] == ["**cache kv** (2 documents) : Ce que b apporte.",
+                                             "**rag** (1 document) : Ce que c apporte."]
+    assert [line.citations for line in lines] == [[2], [3]]
+    assert [line.text for line in summary(entries, themes[:1], "fr")] == [e.new.text for e in entries]  # type: ignore[union-attr]
