@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from veille.engines.llm import LLM, make_llm
+from veille.engines.translation import Translations
 from veille.index.cache import EmbeddingCache, QueryVectors, SearchResults, embed_passages
 from veille.index.embedder import AUTO_E5, E5_SMALL, RUNTIMES, Embedder, announce, load_embedder
 from veille.index.models import EmbedderInfo
@@ -37,6 +38,7 @@ class Backends:
         self._cache: EmbeddingCache | None = None
         self._queries: QueryVectors | None = None
         self.results = SearchResults()  # recent searches' hits, until the store's next write
+        self.translations = Translations()  # LLM mode: recent questions in the archive's other languages
 
     @property
     def embedder(self) -> Embedder:

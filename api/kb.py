@@ -20,15 +20,18 @@ from veille.backends import Backends, open_store
 from veille.engines.answering import Evidence, collect
 from veille.engines.asking import ask_stream
 from veille.engines.digesting import make_digest
+from veille.engines.i18n import ANSWER_LANGS
+from veille.engines.llm import LLM
 from veille.engines.models import Answer, Digest
 from veille.filters import check_filters
 from veille.index.models import DocRecord, EmbedderInfo, Hit, SearchFilters, SearchMode
 from veille.index.reembed import reembed
-from veille.index.retrieval import search, search_many
+from veille.index.retrieval import QUERY_MIN_LETTERS, search, search_many
 from veille.index.store import Store
 from veille.index.transfer import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
-from veille.ingest.errors import QueryError, VeilleError
+from veille.ingest.errors import LLMError, QueryError, VeilleError
+from veille.ingest.lang import detect_language
 from veille.ingest.textio import scrub
 from veille.pipeline import (
     IngestReport,
@@ -203,12 +206,30 @@ class KnowledgeBase(Backends):
 
     def ask_stream(self, question: str, k: int = 8, lang: str | None = None,
                    filters: SearchFilters | None = None, use_llm: bool = True) -> Iterator[str | Answer]:
-        """Like ask(), but yields text pieces as they are produced and the checked Answer last."""
-        def evidence(text: str, n: int) -> tuple[Evidence, list[Hit]]:
-            return collect(text, embedder=self.queries, store=self.store, embed=self.embed_texts, k=n,
-                           filters=self._checked(filters), floor=self.settings.ask_min_similarity)
-        yield from ask_stream(_query(question), k=k, lang=lang, collect=evidence, llm=self.llm if use_llm else None,
-                              embed=self.embed_texts)
+        """Like ask(), but yields text pieces as they are produced and the checked Answer last.
+
+        With an LLM, the question is first translated into the archive's other languages (one call,
+        kept), and those translations are searched too."""
+        text, llm = _query(question), self.llm if use_llm else None
+        variants, warning = self._variants(text, llm) if llm is not None else ([], None)
+
+        def evidence(q: str, n: int) -> tuple[Evidence, list[Hit]]:
+            return collect(q, embedder=self.queries, store=self.store, embed=self.embed_texts, k=n,
+                           filters=self._checked(filters), floor=self.settings.ask_min_similarity, variants=variants)
+        for event in ask_stream(text, k=k, lang=lang, collect=evidence, llm=llm, embed=self.embed_texts):
+            if isinstance(event, Answer) and warning:
+                event.warnings.append(warning)
+            yield event
+
+    def _variants(self, question: str, llm: LLM) -> tuple[list[str], str | None]:
+        """The question in the archive's other answer languages, and a warning if the model failed."""
+        asked = detect_language(question, min_letters=QUERY_MIN_LETTERS)
+        langs = sorted({d.lang for d in self.documents()} & set(ANSWER_LANGS) - {asked})
+        try:
+            found = self.translations.of(question, langs, llm)
+        except LLMError as exc:
+            return [], f"the question was not translated ({exc}); searched as asked"
+        return [t for t in found.values() if t.strip() and t.strip() != question.strip()], None
 
     def digest(self, topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
                lang: str = "fr", max_docs: int = 8, kinds: list[str] | None = None) -> Digest:

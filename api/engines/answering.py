@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,17 +143,40 @@ def _lexical_extra(question: str, q_vec: np.ndarray, store: Store, filters: Sear
 
 
 def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k: int,
-            filters: SearchFilters, floor: float) -> tuple[Evidence, list[Hit]]:
-    """Retrieve k passages for the question and score their sentences (the question is embedded once)."""
+            filters: SearchFilters, floor: float, variants: Sequence[str] = ()) -> tuple[Evidence, list[Hit]]:
+    """Retrieve k passages for the question and score their sentences (the question is embedded once).
+
+    `variants` (the question in other languages, LLM mode) are searched too, their rankings merged with
+    the question's; sentences are still scored against the question itself."""
     t0 = time.perf_counter()
     q = profile(question)
-    q_vec = embedder.embed_queries([question])[0]
+    vecs = embedder.embed_queries([question, *variants])
+    q_vec = vecs[0]
     hits = search_vectors(question, q_vec, store=store, k=k * FETCH, mode="hybrid", filters=filters,
                           per_doc=False)
-    hits += _lexical_extra(question, q_vec, store, filters, hits, k)
-    closest = store.query(q_vec.tolist(), None, "dense", 1, filters, False)
+    if variants:
+        hits = merged([hits, *(search_vectors(v, vec, store=store, k=k * FETCH, mode="hybrid", filters=filters,
+                                              per_doc=False) for v, vec in zip(variants, vecs[1:], strict=True))],
+                      k * FETCH)
+    for text, vec in zip([question, *variants], vecs, strict=True):
+        hits += _lexical_extra(text, vec, store, filters, hits, k)
+    # how close the archive comes: a translation in a passage's own language may come closer than the question
+    closest = [row[0] for vec in vecs for row in store.query(vec.tolist(), None, "dense", 1, filters, False)]
     t1 = time.perf_counter()
     ev = gather(q, q_vec, hits, embed)
     ev.timings["retrieve"] = round(t1 - t0, 4)
-    ev.similarity, ev.floor = (closest[0][0] if closest else 0.0), floor
+    ev.similarity, ev.floor = max(closest, default=0.0), floor
     return ev, hits
+
+
+def merged(rankings: list[list[Hit]], limit: int, rrf_k: int = 60) -> list[Hit]:
+    """One ranking from several queries' (reciprocal rank fusion: their scores come from different
+    queries, their ranks compare); a chunk keeps its Hit from the first ranking it is in."""
+    score: dict[str, float] = {}
+    first: dict[str, Hit] = {}
+    for ranking in rankings:
+        for rank, h in enumerate(ranking, start=1):
+            score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+            first.setdefault(h.chunk_id, h)
+    order = sorted(score, key=lambda c: -score[c])[:limit]
+    return [first[c].model_copy(update={"rank": r}) for r, c in enumerate(order, start=1)]

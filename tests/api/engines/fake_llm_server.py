@@ -1,7 +1,8 @@
 """A loopback HTTP server speaking the OpenAI chat-completions and Ollama chat protocols.
 
-Each test tells it how to reply to the next request (`server.reply = fn(body) -> Reply`); it
-records the bodies it received so tests can check what the prompt carried.
+Each test tells it how to reply to the next request (`server.reply = fn(body) -> Reply`); requests
+to translate a question (LLM mode's first call of an ask) go to `server.translate`, which by default
+translates nothing. It records the bodies it received so tests can check what the prompt carried.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from veille.engines.translation import PROMPT
+
+TRANSLATING = PROMPT.splitlines()[0]
 
 
 @dataclass
@@ -66,6 +71,7 @@ class FakeLLMServer:
 
     def __init__(self) -> None:
         self.reply: Callable[[dict[str, Any]], Reply] = lambda body: Reply(text="")
+        self.translate: Callable[[dict[str, Any]], Reply] = lambda body: Reply(text="")
         self.requests: list[dict[str, Any]] = []
         outer = self
 
@@ -92,7 +98,8 @@ class FakeLLMServer:
         return self.root + "/v1"
 
     def _respond(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
-        r = self.reply(body)
+        system = next((m.get("content", "") for m in body.get("messages", []) if m.get("role") == "system"), "")
+        r = (self.translate if system.startswith(TRANSLATING) else self.reply)(body)
         time.sleep(r.delay)
         if r.status != 200 or r.raw is not None:
             h.send_response(r.status)
