@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -60,15 +61,16 @@ def runtime_label(engine: str, weights: str | None) -> str:
     return f"{label}/{weights}" if weights else label
 
 
-class PrefixedEncoder:
+class PrefixedEncoder(ABC):
     """Passages and queries through one `_encode(texts, prefix)`, each with the model's own prefix
     (e5: "passage: " / "query: "); the runtimes that encode with the prefix in front share this."""
 
     query_prefix: str
     passage_prefix: str
 
+    @abstractmethod
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
-        raise NotImplementedError
+        """Unit-norm vectors of `prefix + text` for each text (each runtime's own)."""
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm passage vectors."""

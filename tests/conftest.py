@@ -56,10 +56,13 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBas
     kb.close()
 
 
-def open_samples_kb(root: Path, **overrides: object) -> KnowledgeBase:
-    """A knowledge base under `root` holding a copy of samples/ (default embedder, shared cache)."""
+def open_samples_kb(root: Path, extra: dict[str, str] | None = None, **overrides: object) -> KnowledgeBase:
+    """A knowledge base under `root` holding a copy of samples/ (default embedder, shared cache), plus the
+    `extra` files (path under samples/ → text) written before the ingest."""
     import shutil
     shutil.copytree(SAMPLES, root / "samples")
+    for name, text in (extra or {}).items():
+        (root / "samples" / name).write_text(text, encoding="utf-8")
     kb = KnowledgeBase(make_settings(root / "home", **overrides))
     assert kb.ingest([root / "samples"]).ok
     return kb

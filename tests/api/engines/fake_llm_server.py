@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from veille.engines.translation import PROMPT
+from veille.settings import LLMSettings
 
 TRANSLATING = PROMPT.splitlines()[0]
 
@@ -86,6 +87,10 @@ class FakeLLMServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def settings(self, timeout: float = 2) -> LLMSettings:
+        """Veille's LLM settings pointing at this server (OpenAI-compatible, no retries)."""
+        return LLMSettings(provider="openai-compatible", base_url=self.url, model="fake", timeout=timeout, retries=0)
 
     @property
     def root(self) -> str:

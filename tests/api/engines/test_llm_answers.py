@@ -7,14 +7,13 @@ which [n] holds which text; the checks must keep supported sentences and drop th
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from tests.api.engines.fake_llm_server import FakeLLMServer, Reply
-from tests.conftest import SAMPLES, make_settings
+from tests.conftest import open_samples_kb
 from veille.engines.llm import make_llm
 from veille.engines.models import Answer
 from veille.ingest.errors import ConfigError
@@ -32,11 +31,7 @@ def server() -> Iterator[FakeLLMServer]:
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory, server: FakeLLMServer) -> Iterator[KnowledgeBase]:
-    root = tmp_path_factory.mktemp("llm")
-    shutil.copytree(SAMPLES, root / "samples")
-    cfg = LLMSettings(provider="openai-compatible", base_url=server.url, model="fake", timeout=2, retries=0)
-    with KnowledgeBase(make_settings(root / "home", llm=cfg)) as kb:
-        assert kb.ingest([root / "samples"]).ok
+    with open_samples_kb(tmp_path_factory.mktemp("llm"), llm=server.settings()) as kb:
         yield kb
 
 
