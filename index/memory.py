@@ -50,6 +50,10 @@ class FakeEmbedder:
         """Words plus punctuation."""
         return len(re.findall(r"\w+|[^\w\s]", text)) + 2
 
+    def passage_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Token counts, one text at a time."""
+        return [self.count_tokens(t) for t in texts]
+
 
 def _matches(payload: dict[str, Any], f: SearchFilters) -> bool:
     for key, values in (("lang", f.lang), ("kind", f.kind), ("doc_id", f.doc_id)):

@@ -116,11 +116,21 @@ def test_the_export_runs_without_sentence_transformers_and_gives_the_same_vector
                                      onnx_dir=folder)  # builds the export if it is not there yet
     fast = _exported(folder, engine, E5_SMALL, bundled.WEIGHTS, 32)
     assert isinstance(fast, OrtEmbedder) and (fast.runtime, fast.dim) == (st.runtime, st.dim)
+    # int8 quantises a batch's activations with one scale, so other neighbours move a vector a little.
+    close = 0.99999 if engine == "onnx" else 0.995
     for mine, theirs in ((fast.embed_passages(texts), st.embed_passages(texts)),
                          (fast.embed_queries(texts[:3]), st.embed_queries(texts[:3]))):
-        assert float((mine * theirs).sum(axis=1).min()) >= 0.99999
+        assert float((mine * theirs).sum(axis=1).min()) >= close
     assert [fast.count_tokens(t) for t in texts] == [st.count_tokens(t) for t in texts]
     assert fast.count_tokens(texts[-1]) > 1000  # counting never truncates
+    lengths = [min(st.count_tokens(t), 512) for t in texts]
+    assert fast.passage_lengths(texts) == st.passage_lengths(texts) == lengths
+    widths: list[int] = []
+    run = fast._batch
+    fast.batch_size = 3
+    fast._batch = lambda rows: widths.extend(len(r) for r in rows) or run(rows)  # type: ignore[method-assign]
+    again = fast.embed_passages(texts)  # batches of 3 in token order, whatever the characters say
+    assert widths == sorted(lengths) and float((again * st.embed_passages(texts)).sum(axis=1).min()) >= close
     assert _exported(folder, "torch", E5_SMALL, bundled.WEIGHTS, 32) is None
     assert mapped(folder / "onnx" / ONNX_RUNTIMES[engine]).parent.suffix == ".mapped"  # weights memory-mapped
 

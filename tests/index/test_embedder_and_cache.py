@@ -76,6 +76,28 @@ def test_cache_embeds_each_text_once_across_runs(tmp_path: Path) -> None:
     assert again.hits == 3 and again.misses == 1
 
 
+def test_passages_are_batched_by_the_lengths_the_embedder_gives() -> None:
+    class Reversed(FakeEmbedder):
+        """Says the shortest text is the longest (as a Korean line can be, in tokens)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[list[str]] = []
+
+        def passage_lengths(self, texts: Sequence[str]) -> list[int]:
+            return [-len(t) for t in texts]
+
+        def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+            self.batches.append(list(texts))
+            return super().embed_passages(texts)
+
+    emb = Reversed()
+    texts = ["a" * n for n in (3, 9, 1, 7, 5, 2)]
+    vecs = embed_passages(emb, texts, None, batch_size=2)
+    assert emb.batches == [["a" * 9, "a" * 7], ["a" * 5, "a" * 3], ["a" * 2, "a"]]
+    assert np.allclose(vecs, FakeEmbedder().embed_passages(texts))
+
+
 def test_fallback_notice_is_once_per_knowledge_base(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import veille.index.embedder as mod
@@ -133,3 +155,14 @@ def test_search_results_are_kept_per_generation_as_copies() -> None:
     kept.get(("q",), 3)
     kept.put(("s",), 3, [])  # evicts ("r",): ("q",) was used after it
     assert kept.get(("r",), 3) is None and kept.get(("q",), 3) is not None
+
+
+def test_ort_batches_group_equal_lengths_within_the_budget() -> None:
+    from veille.index.ort_embedder import batches
+
+    lengths = [300, 30, 31, 500, 29, 200, 220, 32]
+    got = batches(lengths, most=3, budget=512)
+    assert [i for b in got for i in b] == sorted(range(8), key=lambda i: lengths[i])  # every text once, in order
+    assert all(len(b) <= 3 and len(b) * max(lengths[i] for i in b) <= 512 for b in got if len(b) > 1)
+    assert got == [[4, 1, 2], [7], [5, 6], [0], [3]]  # 32 and 200 not together: 168 positions of padding
+    assert batches([], most=4) == [] and batches([900], most=4, budget=512) == [[0]]  # a long text goes alone
