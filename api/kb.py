@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from veille.backends import Backends, open_store
-from veille.engines.answering import Evidence, collect
-from veille.engines.asking import ask_stream
+from veille.engines.answering import Evidence, check_question, collect
+from veille.engines.asking import ask_stream, check_k
 from veille.engines.digesting import make_digest
 from veille.engines.i18n import ANSWER_LANGS
 from veille.engines.llm import LLM
@@ -211,6 +211,9 @@ class KnowledgeBase(Backends):
         With an LLM, the question is first translated into the archive's other languages (one call,
         kept), and those translations are searched too."""
         text, llm = _query(question), self.llm if use_llm else None
+        if llm is not None:  # a question the engine refuses costs no translation call
+            check_question(text)
+            check_k(k)
         variants, warning = self._variants(text, llm) if llm is not None else ([], None)
 
         def evidence(q: str, n: int) -> tuple[Evidence, list[Hit]]:
