@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from veille.backends import Backends, open_store
-from veille.engines.answering import Evidence, check_question, collect
-from veille.engines.asking import ask_stream, check_k
+from veille.engines.answering import Evidence, collect
+from veille.engines.asking import ask_stream
 from veille.engines.digesting import make_digest
 from veille.engines.i18n import ANSWER_LANGS
 from veille.engines.llm import LLM
@@ -211,17 +211,17 @@ class KnowledgeBase(Backends):
         With an LLM, the question is first translated into the archive's other languages (one call,
         kept), and those translations are searched too."""
         text, llm = _query(question), self.llm if use_llm else None
-        if llm is not None:  # a question the engine refuses costs no translation call
-            check_question(text)
-            check_k(k)
-        variants, warning = self._variants(text, llm) if llm is not None else ([], None)
+        warnings: list[str] = []
 
         def evidence(q: str, n: int) -> tuple[Evidence, list[Hit]]:
+            # Translated here, once the engine has checked the question: a refused one costs no model call.
+            variants, warning = self._variants(q, llm) if llm is not None else ([], None)
+            warnings.extend([warning] if warning else [])
             return collect(q, embedder=self.queries, store=self.store, embed=self.embed_texts, k=n,
                            filters=self._checked(filters), floor=self.settings.ask_min_similarity, variants=variants)
         for event in ask_stream(text, k=k, lang=lang, collect=evidence, llm=llm, embed=self.embed_texts):
-            if isinstance(event, Answer) and warning:
-                event.warnings.append(warning)
+            if isinstance(event, Answer):
+                event.warnings.extend(warnings)
             yield event
 
     def _variants(self, question: str, llm: LLM) -> tuple[list[str], str | None]:

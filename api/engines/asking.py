@@ -24,12 +24,6 @@ from veille.ingest.errors import LLMError, QueryError
 Collect = Callable[[str, int], tuple[Evidence, list[Hit]]]
 
 
-def check_k(k: int) -> None:
-    """QueryError unless an answer may draw on `k` passages."""
-    if not 1 <= k <= 50:
-        raise QueryError(f"k must be between 1 and 50 for an answer, got {k}", source="k")
-
-
 def ask_stream(question: str, *, k: int, lang: str | None, collect: Collect, llm: LLM | None,
                embed: Embed) -> Iterator[str | Answer]:
     """Yield the answer's text pieces as they are produced, and the checked Answer last.
@@ -38,7 +32,8 @@ def ask_stream(question: str, *, k: int, lang: str | None, collect: Collect, llm
     superseded by it."""
     text = check_question(question)
     answer_lang = answer_language(text, lang)
-    check_k(k)
+    if not 1 <= k <= 50:
+        raise QueryError(f"k must be between 1 and 50 for an answer, got {k}", source="k")
     ev, hits = collect(text, k)
     if not ev.relevant:
         answer = nothing_found(text, answer_lang, ev.timings)
