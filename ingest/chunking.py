@@ -143,20 +143,34 @@ def _overlap(units: list[_Unit], budget: int) -> list[_Unit]:
 def _pack(units: list[_Unit], opts: ChunkingOptions) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     cur: list[_Unit] = []
-    size = 0
+    size = lead = 0  # lead: units at the head of `cur` repeated from the previous chunk (overlap)
     for u in units:
         section_break = u.heading and size >= opts.min_tokens
+        if u.heading and cur and not section_break and _fold_back(groups, cur[lead:], opts):
+            cur, size, lead = [], 0, 0  # the section's short tail went back to its chunk
         overflow = cur and size + u.tokens > opts.target_tokens
         if cur and (section_break or overflow):
             carry = [cur.pop()] if cur[-1].heading and len(cur) > 1 else []
             groups.append(cur)
             cur = ([] if section_break or carry else _overlap(cur, opts.overlap_tokens)) + carry
-            size = sum(x.tokens for x in cur)
+            lead, size = len(cur) - len(carry), sum(x.tokens for x in cur)
         cur.append(u)
         size += u.tokens
     if cur:
         groups.append(cur)
     return _merge_tiny(groups, opts)
+
+
+def _fold_back(groups: list[list[_Unit]], tail: list[_Unit], opts: ChunkingOptions) -> bool:
+    """Put a section's last few sentences, cut off by the chunk size just before the next heading, back
+    into the chunk of their own section when it has room: left where they are, they would open a chunk
+    about the next section, under which neither search nor the reader finds them."""
+    if not groups or not tail or tail[0].heading or tail[0].block.section != groups[-1][-1].block.section:
+        return False
+    if sum(x.tokens for x in groups[-1]) + sum(x.tokens for x in tail) > opts.max_tokens:
+        return False
+    groups[-1].extend(tail)
+    return True
 
 
 def _join(units: list[_Unit]) -> str:

@@ -19,15 +19,31 @@ _SALIENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+%]*")
 _DIGIT = re.compile(r"\d")
 # A figure standing on its own ("91%", "28.4", "16,000", "338개", "576×", "175B"), not a digit buried
 # in a URL, an identifier or a citation key.
-_MEASURE = re.compile(r"(?<![\w./:-])\d[\d,.]*(?:\s?(?:%|×|x|[KMBT]|개|배|점|억|만))?(?![\w/-])|"
+_MEASURE = re.compile(r"(?<![\w./:-])\d[\d,.]*[-–]\d[\d,.]*(?:\s?(?:%|×|[KMBT]))?(?![\w/-])|"  # a range: "4-16%"
+                      r"(?<![\w./:-])\d[\d,.]*(?:\s?(?:%|×|x|[KMBT]|개|배|점|억|만))?(?![\w/-])|"
                       r"(?<![\w./:-])\d[\d,.]*(?:%|×|[KMBT]|개|배)")
 _QUANTITY = re.compile(
     r"\b(how (many|much|large|big|long|fast|high|low)|(what|which) ([\w-]+ ){0,2}(score|ratio|percentage|accuracy|"
-    r"number|size|rate|compression|speed-?up|cost|precision)|combien|quel(le)?s? ([\w-]+ ){0,2}(score|taux|précision|"
-    r"ratio|nombre|taille|coût|pourcentage|compression|gain))\b|몇|얼마|비율|점수|정확도|크기", re.IGNORECASE)
-# The unit a quantity question counts in: "how many layers", "combien de bits", "몇 개의".
-_UNIT_ASKED = re.compile(r"\b(?:how many\s+|combien d(?:e\s+|['’]))([^\W\d_]{2,})|"
+    r"number|size|rate|compression|speed-?up|cost|precision|length)|up to what|combien|"
+    r"quel(le)?s? ([\w-]+ ){0,2}(score|taux|précision|ratio|nombre|taille|coût|pourcentage|compression|gain|longueur|"
+    r"durée))\b|몇|얼마|비율|점수|정확도|크기|길이", re.IGNORECASE)
+# The unit a quantity question counts in: "how many layers", "how many retrieved passages",
+# "combien de bits", "몇 개의". The two words after the cue are kept: either may be the noun.
+_UNIT_ASKED = re.compile(r"\b(?:how many\s+|combien d(?:e\s+|['’]))([^\W_][\w-]+)(?:\s+([^\W\d_]{3,}))?|"
                          r"몇\s*([^\W\d_]+?)[의를을이가은는]?(?!\w)", re.IGNORECASE)
+# A question about time ("how long did training take", "combien de temps", "얼마나 오래") counts in
+# time units: a figure in one of them is the answer, a figure in another unit is not.
+_DURATION_ASKED = re.compile(r"\b(?:how long|how much time|combien de temps|quelle durée|en combien de temps)\b|"
+                             r"얼마나 오래|기간|시간이 얼마", re.IGNORECASE)
+DURATION_UNITS = ["seconds", "minutes", "hours", "days", "weeks", "months", "years", "secondes", "heures",
+                  "jours", "semaines", "mois", "ans", "초", "분", "시간", "일", "주", "개월", "년"]
+_NOT_UNITS = frozenset("are is was were do does did have has had can could will would the of in on to at for "
+                       "de du des le la les en sont est ont a".split())
+# Figures that label or date a reference rather than measure anything: "Table 2", "Fig. 7", "§C.4",
+# "(Lee et al., 2019)", "Hu et al., 2022".
+_REFERENCE = re.compile(r"\b(?:Tables?|Tab\.|Figures?|Figs?\.|Sections?|Sec\.|Eq\.|Equations?|Appendix|Annexe|"
+                        r"Algorithm|Theorem|Lemma|Tableau|표|그림)\s*[A-Z]?\d+(?:\.\d+)*|§\s*[A-Z]?\d+(?:\.\d+)*|"
+                        r"\b(?:19|20)\d\d[a-z]?(?=\s*[);,\]])")
 _WEAK_CAPS = frozenset("what which who how when where why the a an in on of for is are does do did "
                        "quel quelle quels quelles que qui comment combien selon dans le la les un une "
                        "des du de est sont".split())
@@ -47,6 +63,7 @@ class Question:
     salient: set[str] = field(default_factory=set)
     quantitative: bool = False
     units: list[str] = field(default_factory=list)
+    duration: bool = False  # asks how long: only a figure in a time unit answers
 
 
 def _salient(text: str) -> set[str]:
@@ -72,23 +89,29 @@ def profile(question: str, lang: str | None = None) -> Question:
     # Names are scored as salient tokens; counting them as terms too would make every sentence that
     # merely names the subject outrank the one that answers about it.
     terms -= {t for s in salient for t in tokenize(s, "en")}
-    units = [(m.group(1) or m.group(2)).lower() for m in _UNIT_ASKED.finditer(question)]
+    units = [u.lower() for m in _UNIT_ASKED.finditer(question) for u in m.groups() if u and u.lower() not in _NOT_UNITS]
+    duration = bool(_DURATION_ASKED.search(question))
+    units += DURATION_UNITS if duration else []
     return Question(text=question, lang=lang, terms=terms, salient=salient,
-                    quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units)
+                    quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units, duration=duration)
 
 
 def gives_unit(units: list[str], sentence: str) -> bool:
     """A figure followed (within two words) by one of `units`, singular or plural ("2 bits", "32 layers")."""
     for unit in units:
         stem = re.escape(unit[:-1] if len(unit) > 3 and unit.endswith("s") else unit)
-        if re.search(rf"\d[\d,.]*\s*(?:[^\W\d]+\s+){{0,2}}{stem}", sentence, re.IGNORECASE):
+        # the unit word itself, with at most a plural or a particle after it ("ans", not "answers"); a
+        # one-syllable Korean unit only right after the figure ("3일", not "3 일반")
+        after = stem if len(unit) == 1 else r"\s*(?:[^\W\d]+\s+){0,2}" + stem + r"\w{0,3}(?!\w)"
+        if re.search(r"\d[\d,.]*" + after, sentence, re.IGNORECASE):
             return True
     return False
 
 
 def has_measure(text: str) -> bool:
-    """Whether the text states a figure of its own (not a digit inside an identifier or a URL)."""
-    return bool(_MEASURE.search(text))
+    """Whether the text states a figure of its own (not a digit inside an identifier or a URL, nor a
+    table number or a citation's year)."""
+    return bool(_MEASURE.search(_REFERENCE.sub(" ", text)))
 
 
 def _contains(text_low: str, token: str) -> bool:
@@ -107,9 +130,9 @@ def lexical(q: Question, sentence: str, context: str, lang: str) -> tuple[float,
 def evidence_score(q: Question, sentence: str, context: str, lang: str, rank: int) -> float:
     """Everything but meaning: shared terms, names and numbers, a figure for a quantity question, hit rank."""
     terms, salient = lexical(q, sentence, context, lang)
-    quantity = W_QUANTITY if q.quantitative and _MEASURE.search(sentence) else 0.0
-    heading = W_HEADING if is_heading(sentence) else 0.0
     unit = W_UNIT if q.units and gives_unit(q.units, sentence) else 0.0
+    quantity = W_QUANTITY if q.quantitative and has_measure(sentence) and (unit or not q.duration) else 0.0
+    heading = W_HEADING if is_heading(sentence) else 0.0
     return W_TERMS * terms + W_SALIENT * salient + quantity + unit + W_PRIOR / rank - heading
 
 

@@ -95,6 +95,20 @@ def test_headings_start_chunks_and_set_sections() -> None:
     assert chunks[0].section == ["1 Intro"]
 
 
+def test_a_section_tail_cut_off_by_the_size_stays_with_its_section() -> None:
+    blocks = [Block(text="1 Results", kind="heading", section=["1 Results"])]
+    blocks += [Block(text=f"Result sentence number {i} says something.", section=["1 Results"]) for i in range(9)]
+    blocks += [Block(text="The harm score falls by 10.33% in the end.", section=["1 Results"]),
+               Block(text="2 Next", kind="heading", section=["2 Next"])]
+    blocks += [Block(text=f"Next section sentence {i} is about another paper.", section=["2 Next"]) for i in range(4)]
+    doc = Document(doc_id="d", kind="note", title="t", source="s", lang="en", content_hash="h", blocks=blocks)
+    chunks = chunk_document(doc, ChunkingOptions(target_tokens=64, overlap_tokens=0, min_tokens=32))
+    holder = next(c for c in chunks if "10.33%" in c.text)
+    assert holder.section == ["1 Results"] and "2 Next" not in holder.text and holder.tokens <= 512
+    assert [c for c in chunks if c.text.startswith("2 Next")]
+    assert_covers(doc, chunks)
+
+
 def test_short_korean_sentences_and_short_documents_are_kept() -> None:
     assert len(chunk_document(_doc("톰은 웃었다."))) == 1  # five syllables: as much as "Tom laughed."
     assert len(chunk_document(_doc("Hi there."))) == 1  # a whole document that is short is still a document

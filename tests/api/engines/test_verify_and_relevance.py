@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from veille.engines.evidence import candidates, continued
-from veille.engines.relevance import evidence_score, mmr, profile
+from veille.engines.relevance import evidence_score, gives_unit, has_measure, mmr, profile
 from veille.engines.verify import claims, figures, support
 from veille.index.memory import FakeEmbedder
 from veille.index.models import Hit
@@ -98,11 +98,29 @@ def test_mmr_skips_near_duplicates_and_weak_sentences() -> None:
 
 
 def test_a_figure_in_the_unit_asked_for_is_the_fact() -> None:
-    assert profile("Combien de bits utilise la quantification ?").units == ["bits"]
+    assert "bits" in profile("Combien de bits utilise la quantification ?").units
     assert profile("How many layers does the encoder stack?").units == ["layers"]
+    assert "passages" in profile("How many retrieved passages does the reader take?").units
     assert profile("인코더는 몇 개의 층을 쌓나?").units == ["개"]
     assert profile("What does the encoder stack?").units == []
     q = profile("Combien de bits utilise la quantification du cache ?", "fr")
     in_unit = "On stocke les clés et valeurs sur 4 ou 2 bits au lieu de 16."
     other_figures = "Pour un modèle de 7 milliards de paramètres, le cache occupe 32 000 jetons."
     assert evidence_score(q, in_unit, in_unit, "fr", 1) > evidence_score(q, other_figures, other_figures, "fr", 1)
+
+
+def test_a_time_question_counts_in_time_units() -> None:
+    q = profile("How long did training the big model take on eight GPUs?")
+    assert {"days", "hours"} <= set(q.units) and "jours" in profile("Combien de temps a duré l'entraînement ?").units
+    took = "Training took 3.5 days."
+    hardware = "We trained our models on one machine with 8 GPUs."
+    assert evidence_score(q, took, took, "en", 1) > evidence_score(q, hardware, hardware, "en", 1)
+    assert gives_unit(["days"], took) and not gives_unit(["ans"], "It gives 3 answers.")
+    assert gives_unit(["일"], "3일 동안 학습했다.") and not gives_unit(["일"], "3 일반 모델")
+
+
+def test_table_numbers_and_citation_years_are_not_figures() -> None:
+    assert not has_measure("In Table 2 we present results for NaturalQuestions.")
+    assert not has_measure("We reuse the setup of Lee et al. (2019), see Fig. 7 and §C.4.")
+    assert has_measure("REALM outperforms them by 4-16% absolute accuracy (Lee et al., 2019).")
+    assert has_measure("The model was released in 2019.")
