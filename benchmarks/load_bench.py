@@ -6,14 +6,16 @@ The server runs in its own process on a copy of `--home` (a knowledge base; defa
 ingested into a temporary one, through the benchmark's embedding cache). Each client is a thread
 with its own keep-alive connection that sends requests back to back, drawn from a fixed mix
 (`--mix`, by default MIX: searches in English, French and Korean, the stats and document lists a UI
-polls; `ask` (offline answers) and `digest` can be added). Queries are drawn at random from the list, so
-few repeat within a run. Per endpoint: requests, errors,
+polls; `ask` (offline answers) and `digest` can be added). Queries are drawn without replacement from
+~10,000 distinct texts, so none repeats unless a run sends more (`--repeated`: the kb-questions, drawn
+at random, which do). Per endpoint: requests, errors,
 p50/p95; overall requests/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -43,26 +45,44 @@ Request = Callable[[httpx.Client, random.Random], httpx.Response]
 
 
 def questions(repeated: bool = False) -> list[str]:
-    """Queries in the three languages: the kb-questions, then (unless `repeated`) the questions of the
-    BEIR sets (scifact-en, piaf-fr, korquad-ko), interleaved. Thousands of them, so that a search rarely
-    meets a query already embedded: the load measures embedding, not a cache. `repeated`: the few dozen
-    kb-questions only, as a UI refreshing the same searches sends them."""
+    """Queries in the three languages: the kb-questions, then (unless `repeated`) every question of the
+    BEIR sets and the titles of scifact-en's abstracts, interleaved (~10,000). Drawn without
+    replacement (see `requests`), so that a search meets a query already embedded only once the pool
+    is spent: the load measures embedding, not a cache. `repeated`: the few dozen kb-questions only, as
+    a UI refreshing the same searches sends them."""
     kb = (SHARED / "eval" / "kb-questions.jsonl").read_text(encoding="utf-8").splitlines()
-    if repeated:
-        return [json.loads(line)["question"] for line in kb if line.strip()]
-    sets = [(SHARED / "eval" / name / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-            for name in ("scifact-en", "piaf-fr", "korquad-ko")]
     out = [json.loads(line)["question"] for line in kb if line.strip()]
-    for row in zip(*sets, strict=False):
-        out += [json.loads(line)["text"] for line in row if line.strip()]
-    return out
+    if repeated:
+        return out
+    sets = [[json.loads(line)["text"] for line in (SHARED / "eval" / name / "queries.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+        for name in ("scifact-en", "piaf-fr", "korquad-ko", "tatoeba-en-fr", "tatoeba-en-ko")]
+    titles = [json.loads(line).get("title") or "" for line in (SHARED / "eval" / "scifact-en" / "corpus.jsonl")
+              .read_text(encoding="utf-8").splitlines() if line.strip()]
+    sets.append([t for t in titles if len(t) > 20])
+    for row in itertools.zip_longest(*sets):
+        out += [q for q in row if q]
+    return list(dict.fromkeys(out))  # each text once
 
 
-def requests(queries: list[str]) -> dict[str, Request]:
+class Draw:
+    """Queries in a fixed shuffled order shared by every client: none repeats until all were sent."""
+
+    def __init__(self, queries: list[str], repeated: bool) -> None:
+        self.queries, self.repeated = list(queries), repeated
+        random.Random(0).shuffle(self.queries)
+        self.sent, self.lock = 0, threading.Lock()
+
+    def __call__(self, r: random.Random) -> str:
+        if self.repeated:
+            return self.queries[r.getrandbits(32) % len(self.queries)]
+        with self.lock:
+            self.sent += 1
+            return self.queries[(self.sent - 1) % len(self.queries)]
+
+
+def requests(nxt: Draw) -> dict[str, Request]:
     """One request maker per endpoint of MIX."""
-    def nxt(r: random.Random) -> str:
-        return queries[r.getrandbits(32) % len(queries)]
-
     return {
         "search": lambda c, r: c.post("/search", json={"query": nxt(r), "k": 10}),
         "ask": lambda c, r: c.post("/ask", json={"question": nxt(r), "use_llm": False}),
@@ -118,9 +138,11 @@ def client(base: str, seed: int, until: float, mix: list[tuple[str, int]], maker
             out.append((name, time.perf_counter() - start, ok))
 
 
-def load(base: str, clients: int, seconds: float, queries: list[str], mix: list[tuple[str, int]]) -> dict[str, Any]:
+def load(base: str, clients: int, seconds: float, queries: list[str], mix: list[tuple[str, int]],
+         repeated: bool = False) -> dict[str, Any]:
     """Run the clients; figures per endpoint and overall."""
-    makers, out = requests(queries), []  # type: ignore[var-annotated]
+    draw = Draw(queries, repeated)
+    makers, out = requests(draw), []  # type: ignore[var-annotated]
     with httpx.Client(base_url=base, timeout=120) as first:  # one of each first: the first Korean query loads Kiwi
         for name, _ in mix:
             makers[name](first, random.Random(0))
@@ -139,7 +161,8 @@ def load(base: str, clients: int, seconds: float, queries: list[str], mix: list[
                      "p50_ms": 1000 * statistics.median(times) if times else None,
                      "p95_ms": 1000 * times[math.ceil(0.95 * len(times)) - 1] if times else None}
     return {"clients": clients, "mix": dict(mix), "seconds": round(wall, 1), "requests": len(out),
-            "errors": sum(1 for *_, ok in out if not ok), "rps": len(out) / wall, "endpoints": per}
+            "errors": sum(1 for *_, ok in out if not ok), "rps": len(out) / wall, "endpoints": per,
+            "pool": len(queries), "drawn": draw.sent}
 
 
 def corpus_home(tmp: Path) -> Path:
@@ -157,7 +180,9 @@ def write(result: dict[str, Any], command: str, docs: int) -> None:
              f"({docs} documents), {result['clients']} client threads on loopback for {result['seconds']:.0f} s, "
              "requests back to back, mix " + ", ".join(f"{n} {w}" for n, w in result["mix"].items()) + ". Queries: " +
              ("the kb-questions, repeated (recent query vectors are kept)" if result["queries"] == "repeated" else
-              "2,442 distinct ones (kb-questions, scifact-en, piaf-fr, korquad-ko), drawn at random") +
+              f"{result['drawn']:,} drawn without replacement from {result['pool']:,} distinct texts (kb-questions, "
+              "the questions of the five BEIR sets, scifact-en's titles)" + (", so none repeated" if result["drawn"]
+              <= result["pool"] else ", so the pool was spent and some repeated")) +
              "; answers offline.", "",
              f"**{result['rps']:.1f} requests/s**, {result['requests']:,} requests, {result['errors']} errors.", "",
              "| endpoint | requests | errors | p50 | p95 |", "|---|---|---|---|---|"]
@@ -187,7 +212,8 @@ def main(argv: list[str] | None = None) -> None:
         proc, base = start_server(home)
         try:
             docs = httpx.get(base + "/stats", timeout=60).json()["documents"]
-            result = load(base, args.clients, args.seconds, questions(args.repeated), parse_mix(args.mix))
+            result = load(base, args.clients, args.seconds, questions(args.repeated), parse_mix(args.mix),
+                          args.repeated)
             result["queries"] = "repeated" if args.repeated else "distinct"
         finally:
             proc.terminate()
