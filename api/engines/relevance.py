@@ -43,7 +43,8 @@ _NOT_UNITS = frozenset("are is was were do does did have has had can could will 
 # "(Lee et al., 2019)", "Hu et al., 2022".
 _REFERENCE = re.compile(r"\b(?:Tables?|Tab\.|Figures?|Figs?\.|Sections?|Sec\.|Eq\.|Equations?|Appendix|Annexe|"
                         r"Algorithm|Theorem|Lemma|Tableau|표|그림)\s*[A-Z]?\d+(?:\.\d+)*|§\s*[A-Z]?\d+(?:\.\d+)*|"
-                        r"\b(?:19|20)\d\d[a-z]?(?=\s*[);,\]])")
+                        r"\bet al\.?,?\s*\(?(?:19|20)\d\d[a-z]?|\b[A-Z][\w-]+,\s*(?:19|20)\d\d[a-z]?(?=\s*[);\]])|"
+                        r"\((?:19|20)\d\d[a-z]?\)")
 _WEAK_CAPS = frozenset("what which who how when where why the a an in on of for is are does do did "
                        "quel quelle quels quelles que qui comment combien selon dans le la les un une "
                        "des du de est sont".split())

@@ -123,4 +123,5 @@ def test_table_numbers_and_citation_years_are_not_figures() -> None:
     assert not has_measure("In Table 2 we present results for NaturalQuestions.")
     assert not has_measure("We reuse the setup of Lee et al. (2019), see Fig. 7 and §C.4.")
     assert has_measure("REALM outperforms them by 4-16% absolute accuracy (Lee et al., 2019).")
-    assert has_measure("The model was released in 2019.")
+    assert not has_measure("As in (Vaswani, 2017) and Hu et al., 2022, with LoRA.")
+    assert has_measure("The model was released in 2019.") and has_measure("The hidden size is 2048, as before.")
