@@ -23,7 +23,7 @@ def chunk_payload(doc: Document, chunk: Chunk) -> dict[str, Any]:
         "text": chunk.text, "lang": chunk.lang, "doc_lang": doc.lang, "kind": doc.kind,
         "title": doc.title, "source": doc.source, "arxiv_id": doc.arxiv_id,
         "page_start": chunk.page_start, "page_end": chunk.page_end, "section": chunk.section,
-        "page_breaks": [list(b) for b in chunk.page_breaks],
+        "page_breaks": [list(b) for b in chunk.page_breaks], "sentences": [list(s) for s in chunk.sentences],
         "references": chunk.references, "categories": categories, "text_hash": chunk.text_hash,
         "date_ts": doc.date.timestamp() if doc.date else None,
     }

@@ -75,6 +75,9 @@ class Hit(BaseModel):
     position: int = 0
     page_breaks: list[tuple[int, int]] = Field(default_factory=list, exclude=True,
                                                description="(offset, page) where each page of the text begins.")
+    sentences: list[tuple[int, int]] = Field(default_factory=list, exclude=True,
+                                             description="(start, end) of each sentence of the text, as chunking cut "
+                                             "them; empty for chunks stored before they were kept.")
 
     def page_at(self, offset: int) -> int | None:
         """The page a character of the text sits on (the chunk's first page when unknown)."""

@@ -40,7 +40,8 @@ def _hit(rank: int, score: float, p: dict[str, Any]) -> Hit:
                source=p.get("source", ""), arxiv_id=p.get("arxiv_id"), lang=p.get("lang", "und"),
                page_start=p.get("page_start"), page_end=p.get("page_end"), section=p.get("section") or [],
                text=p.get("text", ""), position=p.get("position", 0),
-               page_breaks=[tuple(b) for b in p.get("page_breaks") or []])
+               page_breaks=[tuple(b) for b in p.get("page_breaks") or []],
+               sentences=[tuple(s) for s in p.get("sentences") or []])
 
 
 def keyword_weight(query_lang: str, passage_langs: list[str], base: float = SPARSE_WEIGHT) -> float:

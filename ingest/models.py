@@ -86,3 +86,6 @@ class Chunk(BaseModel):
     tokens: int = Field(description="Token count by the chunker's counter.")
     page_breaks: list[tuple[int, int]] = Field(
         default_factory=list, description="(character offset, page) where each page of the chunk begins.")
+    sentences: list[tuple[int, int]] = Field(
+        default_factory=list, description="(start, end) character offsets of each sentence of the text, as "
+        "chunking cut them (headings and over-long sentences cut by length included).")

@@ -77,7 +77,8 @@ def _as_hit(v: DocView, payload: dict, rank: int) -> Hit:
     return Hit(rank=rank, score=0.0, doc_id=r.doc_id, chunk_id=payload["chunk_id"], title=r.title, source=r.source,
                arxiv_id=r.arxiv_id, lang=payload.get("lang", r.lang), page_start=payload.get("page_start"),
                page_end=payload.get("page_end"), section=payload.get("section") or [], text=payload["text"],
-               position=payload.get("position", 0), page_breaks=[tuple(b) for b in payload.get("page_breaks") or []])
+               position=payload.get("position", 0), page_breaks=[tuple(b) for b in payload.get("page_breaks") or []],
+               sentences=[tuple(s) for s in payload.get("sentences") or []])
 
 
 def load_sentences(v: DocView, focus: np.ndarray, embed: Embed) -> None:

@@ -23,7 +23,6 @@ class Candidate:
     hit: Hit
     start: int
     end: int
-    context_start: int  # start of the sentence before it in the same passage (names often sit there)
 
     @property
     def text(self) -> str:
@@ -31,9 +30,10 @@ class Candidate:
         return self.hit.text[self.start:self.end]
 
     @property
-    def context(self) -> str:
-        """The sentence with the one before it."""
-        return self.hit.text[self.context_start:self.end]
+    def passage(self) -> str:
+        """The document's title and the passage the sentence comes from: what names its subject (a sentence
+        that states the fact often says "it" or "the model" where the passage names it)."""
+        return f"{self.hit.title or ''}\n{self.hit.text}"
 
     @property
     def page(self) -> int | None:
@@ -56,6 +56,11 @@ def _spans(text: str, lang: str) -> list[tuple[int, int]]:
         spans.append((start, start + len(piece)))
         pos = start + len(piece)
     return spans
+
+
+def sentence_spans(hit: Hit) -> list[tuple[int, int]]:
+    """Offsets of the hit's sentences: as chunking cut them when the store kept them, else split now."""
+    return hit.sentences or _spans(hit.text, hit.lang)
 
 
 ENDED = re.compile(r"[.!?…。？！][\"'»”)\]]*\s*$")
@@ -85,16 +90,14 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     seen: set[str] = set()
     out: list[Candidate] = []
     for hit in hits:
-        prev = 0
-        for start, end in _whole(_spans(hit.text, hit.lang), hit.text):
+        for start, end in _whole(sentence_spans(hit), hit.text):
             marker = LIST_MARK.match(hit.text[start:end])  # a list item is quoted from its first word
             start += marker.end() if marker and start + marker.end() < end else 0
             sentence = hit.text[start:end]
             key = " ".join(sentence.split()).lower()
             if key not in seen and _quotable(sentence):
                 seen.add(key)
-                out.append(Candidate(hit, start, end, prev))
-            prev = start
+                out.append(Candidate(hit, start, end))
     return out
 
 
@@ -104,7 +107,7 @@ def continued(cand: Candidate, wants_figure: bool, quoted_apart: frozenset[tuple
     or, when the question asks for a figure the sentence lacks, the next sentence that gives it. A
     sentence in `quoted_apart` ((chunk id, start) of other citations) is not taken in."""
     text, end, listing = cand.hit.text, cand.end, False
-    for start, stop in [s for s in _whole(_spans(text, cand.hit.lang), text) if s[0] >= cand.end][:most]:
+    for start, stop in [s for s in _whole(sentence_spans(cand.hit), text) if s[0] >= cand.end][:most]:
         quoted, piece = text[cand.start:end].rstrip(), text[start:stop]
         announced = quoted.endswith(":") or (listing and bool(LIST_MARK.match(piece)))
         figure_next = end == cand.end and wants_figure and not has_measure(quoted) and has_measure(piece)

@@ -8,6 +8,7 @@ the sentence that holds the fact.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -18,11 +19,15 @@ from veille.ingest.lang import detect_language
 
 _SALIENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+%]*")
 _DIGIT = re.compile(r"\d")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # A figure standing on its own ("91%", "28.4", "16,000", "338개", "576×", "175B"), not a digit buried
 # in a URL, an identifier or a citation key.
-_MEASURE = re.compile(r"(?<![\w./:-])\d[\d,.]*[-–]\d[\d,.]*(?:\s?(?:%|×|[KMBT]))?(?![\w/-])|"  # a range: "4-16%"
-                      r"(?<![\w./:-])\d[\d,.]*(?:\s?(?:%|×|x|[KMBT]|개|배|점|억|만))?(?![\w/-])|"
-                      r"(?<![\w./:-])\d[\d,.]*(?:%|×|[KMBT]|개|배)")
+# Korean writes counters and particles onto the figure ("6조", "128K까지"): a Hangul syllable may follow it.
+# Asymptotic bounds ("O(N)", "Θ(N²d)") are how papers state memory and time.
+_FIGURE_END = r"(?![^\W\uac00-\ud7a3]|[/-])"  # no letter, digit, "/" or "-" after a figure, but Hangul may follow
+_MEASURE = re.compile(r"(?<![\w./:-])\d[\d,.]*[-–]\d[\d,.]*(?:\s?(?:%|×|[KMBT]))?" + _FIGURE_END + "|"  # "4-16%"
+                      r"(?<![\w./:-])\d[\d,.]*(?:\s?(?:%|×|x|[KMBT]))?" + _FIGURE_END + "|"
+                      r"(?<![\w./:-])\d[\d,.]*(?:%|×|[KMBT])|(?<!\w)[OΘΩ]\([^()\s]{1,12}\)")
 _QUANTITY = re.compile(
     r"\b(how (many|much|large|big|long|fast|high|low)|(what|which) ([\w-]+ ){0,2}(score|ratio|percentage|accuracy|"
     r"number|size|rate|compression|speed-?up|cost|precision|length)|up to what|combien|"
@@ -38,8 +43,8 @@ _DURATION_ASKED = re.compile(r"\b(?:how long|how much time|combien de temps|quel
                              r"얼마나 오래|기간|시간이 얼마", re.IGNORECASE)
 DURATION_UNITS = ["seconds", "minutes", "hours", "days", "weeks", "months", "years", "secondes", "heures",
                   "jours", "semaines", "mois", "ans", "초", "분", "시간", "일", "주", "개월", "년"]
-_NOT_UNITS = frozenset("are is was were do does did have has had can could will would the of in on to at for "
-                       "de du des le la les en sont est ont a".split())
+_NOT_UNITS = frozenset("are is was were do does did have has had can could will would the of in on to at for and or "
+                       "than with from per de du des le la les en sont est ont a et ou à par sur pour avec".split())
 # Figures that label or date a reference rather than measure anything: "Table 2", "Fig. 7", "§C.4",
 # "(Lee et al., 2019)", "Hu et al., 2022".
 _REFERENCE = re.compile(r"\b(?:Tables?|Tab\.|Figures?|Figs?\.|Sections?|Sec\.|Eq\.|Equations?|Appendix|Annexe|"
@@ -52,7 +57,22 @@ _WEAK_CAPS = frozenset("what which who how when where why the a an in on of for 
 _END = re.compile(r"[.!?:;。)\]다요죠]\W*$")
 W_TERMS, W_SALIENT, W_QUANTITY, W_PRIOR = 0.25, 0.15, 0.15, 0.03
 W_HEADING = 0.10  # a title names the subject but states nothing
+W_OPEN = 0.10  # a PDF line without closing punctuation is debris (a table row, a caption), not a statement
+_CLOSED = re.compile(r"[.!?…。？！:;][\"'»”)\]]*\s*$")
 W_UNIT = 0.10  # a figure given in the unit the question counts in is the fact itself
+# Cosine (e5 passage vectors) above which the words after a figure mean the asked unit in another
+# language. Measured on French/English pairs: translations 0.91-0.96 ("erreurs" / "test errors",
+# "mémoire supplémentaire" / "extra memory"), other units 0.86-0.88 ("erreurs" / "layers",
+# "échantillons positifs" / "negative samples"). Korean/English word pairs sit lower on both sides
+# and rarely reach it: there, meaning is left to the sentence's own similarity.
+UNIT_SIMILARITY = 0.90
+# "몇 개의 동일한 레이어" counts with a generic counter: the noun after it is the unit.
+# "몇 개의 동일한 레이어로" counts with a generic counter: the noun phrase after it, up to the word that
+# carries a case particle, is what is counted ("동일한 레이어"); "개" alone would favour any count.
+_KOREAN_COUNTED = re.compile(r"몇\s*(?:개|가지|종류)의?\s+((?:[^\W\d_]+\s+)?[^\W\d_]+?)"
+                             r"(?:으로|로|를|을|의|에서|에|은|는|마다)(?!\w)")
+_GENERIC_COUNTERS = frozenset({"개", "가지", "종류"})
+_AFTER_FIGURE = re.compile(r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})")
 
 
 @dataclass
@@ -66,16 +86,21 @@ class Question:
     quantitative: bool = False
     units: list[str] = field(default_factory=list)
     duration: bool = False  # asks how long: only a figure in a time unit answers
+    unit_phrase: str = ""  # the asked unit as the question words it ("erreurs", "동일한 레이어로")
 
 
 def _salient(text: str) -> set[str]:
-    """Numbers, identifiers and capitalised names, lower-cased ("GPT-4o", "40%", "OPT", "Llama")."""
+    """Numbers, identifiers and capitalised names, lower-cased ("GPT-4o", "40%", "OPT", "Llama").
+
+    A capitalised first word counts only in a Korean question ("Transformer의 디코더는…"): elsewhere it
+    is capitalised because it opens the sentence."""
     out = set()
+    korean = bool(_HANGUL.search(text))
     for i, m in enumerate(_SALIENT.finditer(text)):
         word = m.group().rstrip(".-")
         low = word.lower()
         has_digit = bool(_DIGIT.search(word))
-        capital = word[:1].isupper() and (i > 0 or word.isupper() or any(c.isupper() for c in word[1:]))
+        capital = word[:1].isupper() and (i > 0 or korean or word.isupper() or any(c.isupper() for c in word[1:]))
         if (has_digit or capital) and low not in _WEAK_CAPS and len(low) > 1:
             out.add(low)
     return out
@@ -93,9 +118,42 @@ def profile(question: str, lang: str | None = None) -> Question:
     terms -= {t for s in salient for t in tokenize(s, "en")}
     units = [u.lower() for m in _UNIT_ASKED.finditer(question) for u in m.groups() if u and u.lower() not in _NOT_UNITS]
     duration = bool(_DURATION_ASKED.search(question))
+    counted = _KOREAN_COUNTED.search(question)
+    if counted:
+        units = [u for u in units if u not in _GENERIC_COUNTERS] + counted.group(1).split()[-1:]
+    phrase = counted.group(1) if counted else " ".join(units)
     units += DURATION_UNITS if duration else []
     return Question(text=question, lang=lang, terms=terms, salient=salient,
-                    quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units, duration=duration)
+                    quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units, duration=duration,
+                    unit_phrase=phrase)
+
+
+def figure_phrases(sentence: str) -> list[str]:
+    """The (up to three) words after each figure of the sentence: what it counts ("74 test errors")."""
+    text = _REFERENCE.sub(" ", sentence)
+    out = []
+    for m in _MEASURE.finditer(text):
+        words = _AFTER_FIGURE.match(text, m.end())
+        phrase = words.group(1).strip() if words else ""
+        first = phrase.split()[0].lower() if phrase else ""
+        if len(first) > 2 and first not in _NOT_UNITS:  # "5 or 10 documents", "10 à 15": no unit after 5 or 10
+            out.append(phrase)
+    return out
+
+
+def units_across(q: Question, sentences: list[tuple[str, str]], embed: Callable[[list[str]], np.ndarray]) -> list[bool]:
+    """For each (sentence, language): whether, in a language other than the question's, a figure of it is
+    followed by words that mean the asked unit. The unit patterns only see the question's own words, so
+    "74 test errors" would never answer "combien d'erreurs" without this; one embedding call (cached)."""
+    if not q.unit_phrase or q.duration:
+        return [False] * len(sentences)
+    phrases = [figure_phrases(text) if lang != q.lang else [] for text, lang in sentences]
+    flat = sorted({p for ps in phrases for p in ps})
+    if not flat:
+        return [False] * len(sentences)
+    vecs = embed([q.unit_phrase, *flat])
+    close = {p for p, sim in zip(flat, vecs[1:] @ vecs[0], strict=True) if sim >= UNIT_SIMILARITY}
+    return [any(p in close for p in ps) for ps in phrases]
 
 
 def gives_unit(units: list[str], sentence: str) -> bool:
@@ -115,7 +173,8 @@ def _unit_pattern(units: tuple[str, ...]) -> re.Pattern[str]:
         (syllables if len(unit) == 1 else words).append(stem)
     # the unit word itself, with at most a plural or a particle after it ("ans", not "answers")
     tails = [r"\s*(?:[^\W\d]+\s+){0,2}(?:" + "|".join(words) + r")\w{0,3}(?!\w)"] if words else []
-    tails += ["(?:" + "|".join(syllables) + ")"] if syllables else []
+    # or after a generic counter: "6개의 층" answers "몇 개의 층"
+    tails += [r"(?:(?:개|가지|종류)의?\s+)?(?:" + "|".join(syllables) + ")"] if syllables else []
     return re.compile(r"\d[\d,.]*(?:" + "|".join(tails) + ")", re.IGNORECASE)
 
 
@@ -130,20 +189,39 @@ def _contains(text_low: str, token: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(token)}(?![a-z0-9])", text_low) is not None
 
 
-def lexical(q: Question, sentence: str, context: str, lang: str) -> tuple[float, float]:
-    """(share of the question's terms in the sentence, share of its names and numbers in sentence+context)."""
-    terms = q.terms and len(q.terms & set(tokenize(sentence, lang))) / len(q.terms)
-    low = context.lower()
-    salient = q.salient and sum(1 for s in q.salient if _contains(low, s)) / len(q.salient)
-    return float(terms or 0.0), float(salient or 0.0)
+def lexical(q: Question, sentence: str, passage: str, lang: str) -> tuple[float, float]:
+    """(share of the question's terms in the sentence, share of its names and numbers in the passage).
+
+    Names count at the passage's level: the sentence that holds a fact often refers to its subject
+    ("it achieved 74 test errors") while a sentence that only names it says nothing asked for."""
+    terms = q.terms and len(q.terms & _terms(sentence, lang)) / len(q.terms)
+    return float(terms or 0.0), _names_share(passage, frozenset(q.salient))
 
 
-def evidence_score(q: Question, sentence: str, context: str, lang: str, rank: int) -> float:
-    """Everything but meaning: shared terms, names and numbers, a figure for a quantity question, hit rank."""
-    terms, salient = lexical(q, sentence, context, lang)
-    unit = W_UNIT if q.units and gives_unit(q.units, sentence) else 0.0
+# An answer weighs a few hundred sentences of ~30 passages, and related questions meet the same ones
+# again: tokenizing them (Kiwi for Korean, Snowball elsewhere) was ~70 % of an answer's time.
+@lru_cache(maxsize=16384)
+def _terms(sentence: str, lang: str) -> frozenset[str]:
+    return frozenset(tokenize(sentence, lang))
+
+
+@lru_cache(maxsize=4096)
+def _names_share(passage: str, names: frozenset[str]) -> float:
+    low = passage.lower()
+    return sum(1 for s in names if _contains(low, s)) / len(names) if names else 0.0
+
+
+def evidence_score(q: Question, sentence: str, passage: str, lang: str, rank: int, *, unit_meant: bool = False,
+                   paged: bool = False) -> float:
+    """Everything but meaning: shared terms, names and numbers, a figure for a quantity question, hit rank.
+
+    `unit_meant`: a figure of the sentence is followed by words that mean the asked unit in another
+    language (see `units_across`). `paged`: the sentence comes from a paged document (a PDF), whose
+    prose closes its sentences, so an open one is a table row, a caption or a line a float cut."""
+    terms, salient = lexical(q, sentence, passage, lang)
+    unit = W_UNIT if unit_meant or (q.units and gives_unit(q.units, sentence)) else 0.0
     quantity = W_QUANTITY if q.quantitative and has_measure(sentence) and (unit or not q.duration) else 0.0
-    heading = W_HEADING if is_heading(sentence) else 0.0
+    heading = W_HEADING if is_heading(sentence) else W_OPEN if paged and not _CLOSED.search(sentence) else 0.0
     return W_TERMS * terms + W_SALIENT * salient + quantity + unit + W_PRIOR / rank - heading
 
 

@@ -50,6 +50,20 @@ def test_notes_chunks_cover_text_and_carry_language(notes_dir: Path) -> None:
     assert {c.lang for c in chunk_document(ko)} == {"ko"}
 
 
+def test_chunks_keep_their_sentences_offsets(notes_dir: Path) -> None:
+    """The reader quotes these spans instead of splitting passages again: each must be a whole,
+    stripped sentence of the chunk's text, in order."""
+    for path in [notes_dir / "fr" / "state-of-ai-2024-notes.md", notes_dir / "ko" / "hf-daily-papers-2024-06-19.md"]:
+        for chunk in chunk_document(parse_note(path)[0]):
+            pieces = [chunk.text[a:b] for a, b in chunk.sentences]
+            assert pieces and all(p and p == p.strip() for p in pieces)
+            assert [a for a, _ in chunk.sentences] == sorted(a for a, _ in chunk.sentences)
+            assert _norm(" ".join(pieces)) == _norm(chunk.text)
+    chunk = chunk_document(_doc("First sentence here. Second one there.", "Another block follows."))[0]
+    assert [chunk.text[a:b] for a, b in chunk.sentences] == [
+        "First sentence here.", "Second one there.", "Another block follows."]
+
+
 def test_deterministic_chunks_and_ids(notes_dir: Path) -> None:
     path = notes_dir / "fr" / "tech-digest-2025-06-06.md"
     first = chunk_document(parse_note(path)[0])
