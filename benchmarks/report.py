@@ -35,3 +35,20 @@ def write_section(path: Path, title: str, body: str) -> None:
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else (
         text.rstrip() + "\n\n" + section)
     path.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+def section_body(path: Path, title: str) -> str | None:
+    """The body of the `## title` section of a Markdown file, None when there is none."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    found = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    return found.group(1).strip() if found else None
+
+
+def with_previous(path: Path, title: str, body: str) -> str:
+    """`body` followed by the previous run's figures of the same section (its first part, before any
+    earlier "Previous run" block), so that a rerun keeps the old figures beside the new ones."""
+    old = section_body(path, title)
+    if not old:
+        return body
+    old = old.split("\n\nPrevious run:", 1)[0]
+    return f"{body}\n\nPrevious run:\n\n{old}"

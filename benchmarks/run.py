@@ -6,8 +6,8 @@
 Steps: parse/chunk throughput (ingest_bench), Korean morphemes against bigrams (korean_sparse),
 embedding runtimes side by side (embed_bench), cold start of commands (startup_bench),
 Veille against the LlamaIndex baseline (compare: ingest, re-ingest, memory, latency, kb-questions,
-BEIR subsets), the server under load on the compared knowledge base (load_bench), then the embedded
-store grown from it (scale_bench).
+BEIR subsets), the server under load on the compared knowledge base (load_bench), offline answers on
+the question sets over it (ask_bench), then the embedded store grown from it (scale_bench).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import embed_bench, ingest_bench, korean_sparse, load_bench, scale_bench, startup_bench
+from benchmarks import ask_bench, embed_bench, ingest_bench, korean_sparse, load_bench, scale_bench, startup_bench
 from benchmarks.report import machine, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,9 @@ def main() -> None:
             for extra in ([], ["--repeated"]):
                 load_bench.main(["--home", str(keep), *extra])
             steps.append(("HTTP server under load", time.perf_counter() - t))
+            t = time.perf_counter()
+            ask_bench.main(["--home", str(keep)])
+            steps.append(("offline answers", time.perf_counter() - t))
         t = time.perf_counter()
         sizes, queries = ("5000", "10") if args.quick else ("10000,100000,1000000", "20")
         scale_bench.main(["--source-home", str(keep), "--sizes", sizes, "--queries", queries,
