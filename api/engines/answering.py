@@ -139,6 +139,21 @@ def stream_text(answer: Answer, chunk: int = 24) -> Iterator[str]:
         yield answer.answer[i:i + chunk]
 
 
+def _other_languages(q: Question, q_vec: np.ndarray, store: Store, filters: SearchFilters, hits: list[Hit],
+                     k: int) -> list[Hit]:
+    """The best dense passages in each answer language other than the question's. e5 ranks a passage in
+    the question's own language above an equally relevant one in another (over ../shared/corpus, facts
+    in a Korean or French note asked in English ranked 1-3 among their language's passages and 11-300
+    overall), so each language gets its own few places among the passages the reader weighs."""
+    fresh: list[Hit] = []
+    for lang in sorted(set(filters.lang or ANSWER_LANGS) - {q.lang}):
+        held = {h.chunk_id for h in hits + fresh}
+        found = search_vectors(q.text, q_vec, store=store, k=k, mode="dense",
+                               filters=filters.model_copy(update={"lang": [lang]}), per_doc=False)
+        fresh += [h for h in found if h.chunk_id not in held]
+    return [h.model_copy(update={"rank": len(hits) + i}) for i, h in enumerate(fresh, start=1)]
+
+
 def _lexical_extra(question: str, q_vec: np.ndarray, store: Store, filters: SearchFilters, hits: list[Hit],
                    k: int) -> list[Hit]:
     """The best keyword passages fusion left out. Hybrid ranking leans on meaning, more so for a question
@@ -170,6 +185,7 @@ def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k:
         hits += _lexical_extra(text, vec, store, filters, hits, k * FETCH)
     if q.salient:  # names and figures are written alike in every language: the keys across languages
         hits += _lexical_extra(" ".join(sorted(q.salient)), q_vec, store, filters, hits, k * FETCH)
+    hits += _other_languages(q, q_vec, store, filters, hits, k)
     # how close the archive comes: a translation in a passage's own language may come closer than the question
     closest = [row[0] for vec in vecs for row in store.query(vec.tolist(), None, "dense", 1, filters, False)]
     t1 = time.perf_counter()
