@@ -91,15 +91,16 @@ def answer_language(question: str, lang: str | None) -> str:
 def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, pool: int = POOL) -> Evidence:
     """Split hits into sentences, keep the `pool` with most lexical evidence, embed (cached) and score them."""
     t0 = time.perf_counter()
+    def evidence(c: Candidate, unit_meant: bool = False) -> float:
+        return evidence_score(q, c.text, c.passage, c.hit.lang, c.hit.rank, unit_meant=unit_meant,
+                              paged=c.hit.page_start is not None)
+
     cands = candidates(hits)
-    lexical = [evidence_score(q, c.text, c.passage, c.hit.lang, c.hit.rank, paged=c.hit.page_start is not None)
-               for c in cands]
+    lexical = [evidence(c) for c in cands]
     keep = sorted(np.argsort(-np.asarray(lexical), kind="stable")[:pool]) if cands else []
     cands, lexical = [cands[i] for i in keep], [lexical[i] for i in keep]
     across = units_across(q, [(c.text, c.hit.lang) for c in cands], embed)
-    lexical = [evidence_score(q, c.text, c.passage, c.hit.lang, c.hit.rank, unit_meant=True,
-                              paged=c.hit.page_start is not None) if meant else e
-               for c, e, meant in zip(cands, lexical, across, strict=True)]
+    lexical = [evidence(c, unit_meant=True) if meant else e for c, e, meant in zip(cands, lexical, across, strict=True)]
     vecs = embed([c.text for c in cands]) if cands else np.zeros((0, len(q_vec)), np.float32)
     scores = score_sentences(q_vec, vecs, lexical)
     return Evidence(q, cands, vecs, scores, {"sentences": round(time.perf_counter() - t0, 4)})

@@ -66,7 +66,6 @@ W_UNIT = 0.10  # a figure given in the unit the question counts in is the fact i
 # "échantillons positifs" / "negative samples"). Korean/English word pairs sit lower on both sides
 # and rarely reach it: there, meaning is left to the sentence's own similarity.
 UNIT_SIMILARITY = 0.90
-# "몇 개의 동일한 레이어" counts with a generic counter: the noun after it is the unit.
 # "몇 개의 동일한 레이어로" counts with a generic counter: the noun phrase after it, up to the word that
 # carries a case particle, is what is counted ("동일한 레이어"); "개" alone would favour any count.
 _KOREAN_COUNTED = re.compile(r"몇\s*(?:개|가지|종류)의?\s+((?:[^\W\d_]+\s+)?[^\W\d_]+?)"
@@ -86,7 +85,7 @@ class Question:
     quantitative: bool = False
     units: list[str] = field(default_factory=list)
     duration: bool = False  # asks how long: only a figure in a time unit answers
-    unit_phrase: str = ""  # the asked unit as the question words it ("erreurs", "동일한 레이어로")
+    unit_phrase: str = ""  # the asked unit as the question words it ("erreurs", "동일한 레이어")
 
 
 def _salient(text: str) -> set[str]:
