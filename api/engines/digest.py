@@ -25,6 +25,7 @@ ChunkVectors = Callable[[str], list[tuple[dict, list[float]]]]
 Nearest = Callable[[np.ndarray, list[str] | None], set[str]]  # topic vector, doc ids → ids of close docs
 CHUNKS_PER_DOC = 3  # best chunks of a document whose sentences compete for the digest
 TOPIC_MARGIN = 0.04  # documents this far below the best match still belong to the topic
+TOPIC_WEIGHT = 0.75  # a sentence's closeness to the topic against its closeness to its document's mean
 EARLY_BONUS = 0.02
 _TECH = re.compile(r"[A-Z][A-Za-z]*[-.]?\d|[A-Z]{2,}|\d")
 
@@ -146,7 +147,9 @@ def entry(v: DocView, focus: np.ndarray, numbering: Numbering, theme: str | None
         scores = np.zeros(0)
     else:  # on-topic and typical of the document; the opening chunks (abstract, summary) say what is new
         early = np.array([EARLY_BONUS if c.hit.position <= 1 else 0.0 for c in v.sentences])
-        scores = 0.5 * (v.svecs @ focus) + 0.5 * (v.svecs @ v.mean) + early
+        # the topic weighs most: half and half let a note on several subjects lend a topic digest a key point
+        # on another subject (over ../shared/corpus, one below its note's median similarity to the topic)
+        scores = TOPIC_WEIGHT * (v.svecs @ focus) + (1 - TOPIC_WEIGHT) * (v.svecs @ v.mean) + early
     picked = mmr(scores, v.svecs, 4, margin=0.2)
     v.best = picked[0] if picked else 0
     technical = [i for i in np.argsort(-scores) if i not in picked and len(_TECH.findall(v.sentences[i].text)) >= 2]

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import shared_path
@@ -102,3 +103,11 @@ def test_the_french_kv_digest_reads_clean(corpus_kb: KnowledgeBase) -> None:
                           for p in points)
     for n in {int(m) for m in re.findall(r"\[(\d+)\]", d.markdown.split("## Sources", 1)[0])}:
         assert re.search(rf"^   - \[{n}\] ", sources, re.M), n
+    # on topic: no key point is further from the topic than its document's median sentence (a note on
+    # several subjects must not lend the digest its other subjects)
+    topic = corpus_kb.queries.embed_queries([d.topic or ""])[0]
+    for e in d.documents:
+        sentences = [p["text"][a:b] for p in corpus_kb.chunks(e.doc_id) for a, b in p.get("sentences") or []]
+        median = float(np.median(corpus_kb.embed_texts([t for t in sentences if len(t.split()) >= 6]) @ topic))
+        points = [k.text for k in e.key_points]
+        assert not points or float(min(corpus_kb.embed_texts(points) @ topic)) >= median, (e.title, points)
