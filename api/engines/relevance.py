@@ -59,6 +59,7 @@ W_TERMS, W_SALIENT, W_QUANTITY, W_PRIOR = 0.25, 0.15, 0.15, 0.03
 W_HEADING = 0.10  # a title names the subject but states nothing
 W_OPEN = 0.10  # a PDF line without closing punctuation is debris (a table row, a caption), not a statement
 _CLOSED = re.compile(r"[.!?…。？！:;][\"'»”)\]]*\s*$")
+_TABLE_ROW = re.compile(r"\S\s*\|.*\|")  # "Quantification 4 bits | 4x | faible": a Markdown table's row
 W_UNIT = 0.10  # a figure given in the unit the question counts in is the fact itself
 # Cosine (e5 passage vectors) above which the words after a figure mean the asked unit in another
 # language. Measured on French/English pairs: translations 0.91-0.96 ("erreurs" / "test errors",
@@ -216,12 +217,14 @@ def evidence_score(q: Question, sentence: str, passage: str, lang: str, rank: in
 
     `unit_meant`: a figure of the sentence is followed by words that mean the asked unit in another
     language (see `units_across`). `paged`: the sentence comes from a paged document (a PDF), whose
-    prose closes its sentences, so an open one is a table row, a caption or a line a float cut."""
+    prose closes its sentences, so an open one is a table row, a caption or a line a float cut; a
+    Markdown table's row weighs as little."""
     terms, salient = lexical(q, sentence, passage, lang)
     unit = W_UNIT if unit_meant or (q.units and gives_unit(q.units, sentence)) else 0.0
     quantity = W_QUANTITY if q.quantitative and has_measure(sentence) and (unit or not q.duration) else 0.0
-    heading = W_HEADING if is_heading(sentence) else W_OPEN if paged and not _CLOSED.search(sentence) else 0.0
-    return W_TERMS * terms + W_SALIENT * salient + quantity + unit + W_PRIOR / rank - heading
+    debris = (paged and not _CLOSED.search(sentence)) or _TABLE_ROW.search(sentence) is not None
+    states = W_HEADING * is_heading(sentence) + W_OPEN * debris  # what a title, a label or debris lacks
+    return W_TERMS * terms + W_SALIENT * salient + quantity + unit + W_PRIOR / rank - states
 
 
 def is_heading(sentence: str) -> bool:

@@ -153,6 +153,10 @@ def test_an_open_line_of_a_pdf_is_not_a_statement() -> None:
     q = profile("How many papers does the corpus contain?")
     row = "Saier and Färber (2019) 1.0M snippets no MAG physics, math, CS RefSeer 1.0M snippets no CiteSeerX multi"
     assert evidence_score(q, row, row, "en", 1, paged=True) < evidence_score(q, row, row, "en", 1)
+    markdown_row = "Quantification 4 bits | 4x | faible"
+    stated = "La quantification stocke les clés sur 4 bits."
+    q_fr = profile("Combien de bits utilise la quantification ?", "fr")
+    assert evidence_score(q_fr, markdown_row, markdown_row, "fr", 1) < evidence_score(q_fr, stated, stated, "fr", 1)
     sentence = "The corpus contains 8.1M papers."
     assert evidence_score(q, sentence, sentence, "en", 1, paged=True) == evidence_score(q, sentence, sentence, "en", 1)
 
