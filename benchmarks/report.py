@@ -27,11 +27,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}){mem}, Python {platform.python_version()}"
 
 
+def _section(title: str) -> re.Pattern[str]:
+    """The `## title` section of a Markdown text, its body as group 1."""
+    return re.compile(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", re.S | re.M)
+
+
 def write_section(path: Path, title: str, body: str) -> None:
     """Replace (or append) the `## title` section of a Markdown file."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     section = f"## {title}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = _section(title)
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else (
         text.rstrip() + "\n\n" + section)
     path.write_text(text.rstrip() + "\n", encoding="utf-8")
@@ -40,7 +45,7 @@ def write_section(path: Path, title: str, body: str) -> None:
 def section_body(path: Path, title: str) -> str | None:
     """The body of the `## title` section of a Markdown file, None when there is none."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    found = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    found = _section(title).search(text)
     return found.group(1).strip() if found else None
 
 

@@ -35,7 +35,8 @@ def validate(query: str, k: int) -> str:
     return text
 
 
-def _hit(rank: int, score: float, p: dict[str, Any]) -> Hit:
+def hit_from_payload(rank: int, score: float, p: dict[str, Any]) -> Hit:
+    """The Hit a stored chunk payload describes."""
     return Hit(rank=rank, score=score, doc_id=p["doc_id"], chunk_id=p["chunk_id"], title=p.get("title", ""),
                source=p.get("source", ""), arxiv_id=p.get("arxiv_id"), lang=p.get("lang", "und"),
                page_start=p.get("page_start"), page_end=p.get("page_end"), section=p.get("section") or [],
@@ -75,7 +76,7 @@ def search_vectors(query: str, dense: np.ndarray | None, *, store: Store, k: int
                             probe=LANG_PROBE)
     else:  # a hybrid query without a single keyword (stop words only) is a dense search
         rows = store.query(vector, sparse, "sparse" if mode == "sparse" else "dense", k, filters, per_doc)
-    return [_hit(i + 1, score, payload) for i, (score, payload) in enumerate(rows)]
+    return [hit_from_payload(i + 1, score, payload) for i, (score, payload) in enumerate(rows)]
 
 
 def search(query: str, *, embedder: Embedder, store: Store, k: int = 10, mode: SearchMode = "hybrid",

@@ -18,6 +18,7 @@ from veille.engines.evidence import ENDED, LIST_MARK, Candidate, candidates, cit
 from veille.engines.models import Citation, CitedText, DigestEntry
 from veille.engines.relevance import is_heading, mmr
 from veille.index.models import DocRecord, Hit
+from veille.index.retrieval import hit_from_payload
 from veille.ingest.errors import NotFoundError
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -75,11 +76,8 @@ def select_for_topic(views: list[DocView], q_vec: np.ndarray, floor: float, max_
 
 def _as_hit(v: DocView, payload: dict, rank: int) -> Hit:
     r = v.record
-    return Hit(rank=rank, score=0.0, doc_id=r.doc_id, chunk_id=payload["chunk_id"], title=r.title, source=r.source,
-               arxiv_id=r.arxiv_id, lang=payload.get("lang", r.lang), page_start=payload.get("page_start"),
-               page_end=payload.get("page_end"), section=payload.get("section") or [], text=payload["text"],
-               position=payload.get("position", 0), page_breaks=[tuple(b) for b in payload.get("page_breaks") or []],
-               sentences=[tuple(s) for s in payload.get("sentences") or []])
+    return hit_from_payload(rank, 0.0, payload | {"doc_id": r.doc_id, "title": r.title, "source": r.source,
+                                                  "arxiv_id": r.arxiv_id, "lang": payload.get("lang", r.lang)})
 
 
 def load_sentences(v: DocView, focus: np.ndarray, embed: Embed) -> None:
