@@ -68,9 +68,9 @@ W_UNIT = 0.10  # a figure given in the unit the question counts in is the fact i
 # and rarely reach it: there, meaning is left to the sentence's own similarity.
 UNIT_SIMILARITY = 0.90
 # "몇 개의 동일한 레이어로" counts with a generic counter: the noun phrase after it, up to the word that
-# carries a case particle, is what is counted ("동일한 레이어"); "개" alone would favour any count.
-_KOREAN_COUNTED = re.compile(r"몇\s*(?:개|가지|종류)의?\s+((?:[^\W\d_]+\s+)?[^\W\d_]+?)"
-                             r"(?:으로|로|를|을|의|에서|에|은|는|마다)(?!\w)")
+# carries a case particle, is what is counted ("동일한 레이어", "H100 GPU"); "개" alone would favour any count.
+_KOREAN_COUNTED = re.compile(r"몇\s*(?:개|가지|종류)의?\s+((?:[\w-]+\s+)?[^\W\d_]+?)"
+                             r"(?:으로|로|를|을|의|에서|에|은|는|이|가|마다)(?!\w)")
 _GENERIC_COUNTERS = frozenset({"개", "가지", "종류"})
 _AFTER_FIGURE = re.compile(r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})")
 
@@ -86,7 +86,7 @@ class Question:
     quantitative: bool = False
     units: list[str] = field(default_factory=list)
     duration: bool = False  # asks how long: only a figure in a time unit answers
-    unit_phrase: str = ""  # the asked unit as the question words it ("erreurs", "동일한 레이어")
+    unit_phrases: tuple[str, ...] = ()  # the asked unit as the question words it ("erreurs", "동일한 레이어")
 
 
 def _salient(text: str) -> set[str]:
@@ -115,17 +115,38 @@ def profile(question: str, lang: str | None = None) -> Question:
     salient = _salient(question)
     # Names are scored as salient tokens; counting them as terms too would make every sentence that
     # merely names the subject outrank the one that answers about it.
-    terms -= {t for s in salient for t in tokenize(s, "en")}
-    units = [u.lower() for m in _UNIT_ASKED.finditer(question) for u in m.groups() if u and u.lower() not in _NOT_UNITS]
+    terms -= {t for s in salient for t in {*tokenize(s, "en"), *tokenize(s, lang)}}  # Kiwi splits "H100"
+    units, phrases = _units_asked(question, salient)
     duration = bool(_DURATION_ASKED.search(question))
     counted = _KOREAN_COUNTED.search(question)
     if counted:
-        units = [u for u in units if u not in _GENERIC_COUNTERS] + counted.group(1).split()[-1:]
-    phrase = counted.group(1) if counted else " ".join(units)
+        units = [u for u in units if u not in _GENERIC_COUNTERS] + counted.group(1).lower().split()[-1:]
+        phrases = [counted.group(1)]
+    if units:  # "몇 개의": the counter belongs to the question word; as a term it would favour any "6개"
+        terms -= _GENERIC_COUNTERS
     units += DURATION_UNITS if duration else []
     return Question(text=question, lang=lang, terms=terms, salient=salient,
                     quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units, duration=duration,
-                    unit_phrase=phrase)
+                    unit_phrases=tuple(phrases))
+
+
+def _units_asked(question: str, salient: set[str]) -> tuple[list[str], list[str]]:
+    """The words a quantity question counts in, and the phrases that word the unit.
+
+    A name after the noun is not part of it: in "combien d'articles CiteSeerX…", "CiteSeerX" says whose
+    articles. English may put the noun second ("how many test errors"); French puts it first, and the
+    word after is an adjective ("mémoire supplémentaire") or already the verb ("combien de paramètres
+    contient"): both readings are phrases."""
+    units: list[str] = []
+    phrases: list[str] = []
+    for m in _UNIT_ASKED.finditer(question):
+        noun, after, korean = (u.lower() if u else "" for u in m.groups())
+        words = [u for u in (noun, "" if after in salient else after, korean) if u and u not in _NOT_UNITS]
+        units += words
+        if words:
+            phrases += [" ".join(words)] + (words[:1] if len(words) > 1 and m.group().lower().startswith("combien")
+                                             else [])
+    return units, phrases
 
 
 def figure_phrases(sentence: str) -> list[str]:
@@ -145,14 +166,16 @@ def units_across(q: Question, sentences: list[tuple[str, str]], embed: Callable[
     """For each (sentence, language): whether, in a language other than the question's, a figure of it is
     followed by words that mean the asked unit. The unit patterns only see the question's own words, so
     "74 test errors" would never answer "combien d'erreurs" without this; one embedding call (cached)."""
-    if not q.unit_phrase or q.duration:
+    if not q.unit_phrases or q.duration:
         return [False] * len(sentences)
     phrases = [figure_phrases(text) if lang != q.lang else [] for text, lang in sentences]
     flat = sorted({p for ps in phrases for p in ps})
     if not flat:
         return [False] * len(sentences)
-    vecs = embed([q.unit_phrase, *flat])
-    close = {p for p, sim in zip(flat, vecs[1:] @ vecs[0], strict=True) if sim >= UNIT_SIMILARITY}
+    vecs = embed([*q.unit_phrases, *flat])
+    n = len(q.unit_phrases)
+    sims = (vecs[n:] @ vecs[:n].T).max(axis=1)
+    close = {p for p, sim in zip(flat, sims, strict=True) if sim >= UNIT_SIMILARITY}
     return [any(p in close for p in ps) for ps in phrases]
 
 
@@ -185,8 +208,9 @@ def has_measure(text: str) -> bool:
 
 
 def _contains(text_low: str, token: str) -> bool:
-    # ASCII boundaries only: Korean particles stick to names ("VoCo-LLaMA는") and must not hide them
-    return re.search(rf"(?<![a-z0-9]){re.escape(token)}(?![a-z0-9])", text_low) is not None
+    # ASCII boundaries only: Korean particles stick to names ("VoCo-LLaMA는") and must not hide them;
+    # a plural is the same name ("8 NVIDIA H100 GPUs" names the GPU a question asks about)
+    return re.search(rf"(?<![a-z0-9]){re.escape(token)}s?(?![a-z0-9])", text_low) is not None
 
 
 def lexical(q: Question, sentence: str, passage: str, lang: str) -> tuple[float, float]:

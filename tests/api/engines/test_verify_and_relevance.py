@@ -163,7 +163,7 @@ def test_an_open_line_of_a_pdf_is_not_a_statement() -> None:
 
 def test_a_unit_is_recognised_in_another_language_by_its_meaning() -> None:
     q = profile("Combien d'erreurs de test obtient le petit réseau ?", "fr")
-    assert q.unit_phrase == "erreurs"
+    assert q.unit_phrases == ("erreurs",)
     meaning = {"erreurs": [1.0, 0.0], "test errors": [0.95, 0.31], "rectified hidden units": [0.0, 1.0]}
     seen: list[list[str]] = []
 
@@ -178,6 +178,39 @@ def test_a_unit_is_recognised_in_another_language_by_its_meaning() -> None:
     assert units_across(q, sentences, embed) == [True, False, False]
     assert len(seen) == 1 and seen[0][0] == "erreurs"
     assert units_across(profile("Quel est le meilleur modèle ?", "fr"), sentences, embed) == [False] * 3
+
+
+def test_the_asked_unit_is_a_noun_not_a_name_nor_a_counter() -> None:
+    french = profile("Combien de paramètres contient la version large du modèle ?", "fr")
+    assert french.unit_phrases == ("paramètres contient", "paramètres")  # adjective or verb: both readings
+    assert profile("Combien de mémoire supplémentaire demande la passe ?", "fr").unit_phrases == \
+        ("mémoire supplémentaire", "mémoire")
+    assert profile("Combien d'articles CiteSeerX contenait-il ?", "fr").units == ["articles"]
+    assert profile("How many GPUs were used?").units == ["gpus"]
+    korean = profile("PaSa의 모방 학습에는 몇 개의 H100 GPU가 사용되었나요?")
+    assert korean.units == ["gpu"] and korean.unit_phrases == ("H100 GPU",)
+    # neither the counter of "몇 개" nor the pieces Kiwi cuts "H100" into are words to share
+    assert not {"개", "h", "100"} & korean.terms and {"모방", "학습"} <= korean.terms
+
+
+def test_a_korean_count_question_prefers_the_paper_that_names_its_subject() -> None:
+    q = profile("PaSa의 모방 학습에는 몇 개의 H100 GPU가 사용되었나요?")
+    note = "예를 들어, Consistency Model을 사용한 훈련은 4개의 A6000 GPU를 사용해 10일 동안 수행해야 합니다."
+    paper = "First, we perform imitation learning for 1 epoch, using 8 NVIDIA H100 GPUs."
+    # the plural "GPUs" names the GPU asked about; the note's "4개" shares only the counter
+    assert evidence_score(q, paper, "PaSa: a paper search agent. " + paper, "en", 30) > \
+        evidence_score(q, note, note, "ko", 10)
+
+
+def test_a_unit_phrase_read_two_ways_matches_either() -> None:
+    q = profile("Combien de paramètres contient le modèle ?", "fr")
+    meaning = {"paramètres contient": [0.6, 0.8], "paramètres": [1.0, 0.0], "parameters": [0.97, 0.24]}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        vecs = np.array([meaning[t] for t in texts], np.float32)
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+    assert units_across(q, [("T5-large has 770M parameters.", "en")], embed) == [True]
 
 
 def test_candidates_use_the_sentences_chunking_stored() -> None:
