@@ -46,11 +46,11 @@ DURATION_UNITS = ["seconds", "minutes", "hours", "days", "weeks", "months", "yea
 _NOT_UNITS = frozenset("are is was were do does did have has had can could will would the of in on to at for and or "
                        "than with from per de du des le la les en sont est ont a et ou à par sur pour avec".split())
 # Figures that label or date a reference rather than measure anything: "Table 2", "Fig. 7", "§C.4",
-# "(Lee et al., 2019)", "Hu et al., 2022".
+# "(Lee et al., 2019)", "Hu et al., 2022", numbered citations "[5, 2, 35]".
 _REFERENCE = re.compile(r"\b(?:Tables?|Tab\.|Figures?|Figs?\.|Sections?|Sec\.|Eq\.|Equations?|Appendix|Annexe|"
                         r"Algorithm|Theorem|Lemma|Tableau|표|그림)\s*[A-Z]?\d+(?:\.\d+)*|§\s*[A-Z]?\d+(?:\.\d+)*|"
                         r"\bet al\.?,?\s*\(?(?:19|20)\d\d[a-z]?|\b[A-Z][\w-]+,\s*(?:19|20)\d\d[a-z]?(?=\s*[);\]])|"
-                        r"\((?:19|20)\d\d[a-z]?\)")
+                        r"\((?:19|20)\d\d[a-z]?\)|\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _WEAK_CAPS = frozenset("what which who how when where why the a an in on of for is are does do did "
                        "quel quelle quels quelles que qui comment combien selon dans le la les un une "
                        "des du de est sont".split())

@@ -130,6 +130,11 @@ def test_table_numbers_and_citation_years_are_not_figures() -> None:
     assert has_measure("The model was released in 2019.") and has_measure("The hidden size is 2048, as before.")
 
 
+def test_numbered_citations_are_not_figures() -> None:
+    assert not has_measure("Most sequence transduction models have an encoder-decoder structure [5, 2, 35].")
+    assert has_measure("It scores 28.9 EM on Natural Questions [52].")
+
+
 def test_korean_counters_and_asymptotic_bounds_are_figures() -> None:
     assert has_measure("6조 개의 추가 코퍼스로 학습했다.") and has_measure("128K까지 확장했다.")
     assert has_measure("The backward pass only requires O(N) extra memory.")
