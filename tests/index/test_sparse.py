@@ -13,6 +13,15 @@ def test_english_stemming_and_stopwords() -> None:
     assert tokenize("The models were trained on attention layers", "en") == ["model", "train", "attent", "layer"]
 
 
+def test_snowball_runs_compiled_and_a_word_keeps_its_term() -> None:
+    import Stemmer
+
+    from veille.index import sparse
+
+    assert isinstance(sparse._stemmer("fr"), Stemmer.Stemmer)  # PyStemmer: the same stems, ~20x faster
+    assert tokenize("Élèves ÉLÈVES élèves", "fr") == ["elev"] * 3  # one cached term per spelling, all folded
+
+
 def test_identifiers_kept_whole() -> None:
     terms = tokenize("GPT-4o beats Llama-3.1 (see arXiv 2506.05345)", "en")
     assert {"gpt-4o", "llama-3.1", "2506.05345"} <= set(terms)
