@@ -166,3 +166,37 @@ def test_ort_batches_group_equal_lengths_within_the_budget() -> None:
     assert all(len(b) <= 3 and len(b) * max(lengths[i] for i in b) <= 512 for b in got if len(b) > 1)
     assert got == [[4, 1, 2], [7], [5, 6], [0], [3]]  # 32 and 200 not together: 168 positions of padding
     assert batches([], most=4) == [] and batches([900], most=4, budget=512) == [[0]]  # a long text goes alone
+
+
+def test_shared_run_keeps_order_uses_free_helpers_and_never_waits_for_a_busy_pool() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from veille.index.ort_embedder import shared_run
+
+    pool = ThreadPoolExecutor(1)
+    threads: set[str] = set()
+    started = threading.Barrier(2, timeout=10)  # the first two jobs run at once: caller and helper
+
+    def job(i: int) -> int:
+        threads.add(threading.current_thread().name)
+        if i < 2:
+            started.wait()
+        return i * i
+
+    assert shared_run([lambda i=i: job(i) for i in range(6)], pool, 1) == [0, 1, 4, 9, 16, 25]
+    assert len(threads) == 2
+    release = threading.Event()
+    pool.submit(release.wait, 10)  # another call holds the only helper
+    threads.clear()
+    assert shared_run([lambda i=i: job(i + 2) for i in range(4)], pool, 1) == [4, 9, 16, 25]
+    assert threads == {threading.current_thread().name}  # done by the caller alone, without waiting
+    release.set()
+
+    def bad() -> int:
+        raise ValueError("broken batch")
+
+    with pytest.raises(ValueError, match="broken batch"):
+        shared_run([lambda: 1, bad, lambda: 3], pool, 1)
+    assert shared_run([], None, 0) == [] and shared_run([lambda: 7], None, 0) == [7]
+    pool.shutdown()
