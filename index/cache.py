@@ -154,13 +154,20 @@ class SearchResults:
             if kept is None or kept[0] != generation:
                 return None
             self._kept.move_to_end(key)
-        return [h.model_copy(deep=True) for h in kept[1]]
+        return [_copy(h) for h in kept[1]]
 
     def put(self, key: tuple[object, ...], generation: int, hits: list[Hit]) -> None:
         """Keep copies of `hits` for `key`, found at store generation `generation`."""
-        copies = [h.model_copy(deep=True) for h in hits]
+        copies = [_copy(h) for h in hits]
         with self._lock:
             self._kept[key] = (generation, copies)
             self._kept.move_to_end(key)
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)
+
+
+def _copy(hit: Hit) -> Hit:
+    """A copy a reader may change without touching the kept hit: its lists are new, their items (strings,
+    offset pairs) immutable. pydantic's deep copy walked every offset pair: ~13x slower, ~1.5 ms a search."""
+    return hit.model_copy(update={"section": list(hit.section), "page_breaks": list(hit.page_breaks),
+                                  "sentences": list(hit.sentences)})

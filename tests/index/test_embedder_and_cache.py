@@ -150,6 +150,11 @@ def test_search_results_are_kept_per_generation_as_copies() -> None:
     assert got is not None and got[0].section == ["A"] and got[0] is not hit
     got[0].section.append("mutated by a reader")
     assert kept.get(("q",), 3)[0].section == ["A"]  # type: ignore[index]
+    again = kept.get(("q",), 3)
+    assert again is not None
+    for name in Hit.model_fields:  # every mutable field is the copy's own (a new list field must be copied too)
+        value = getattr(again[0], name)
+        assert not isinstance(value, list | dict | set) or value is not getattr(got[0], name), name
     assert kept.get(("q",), 4) is None  # the store was written since
     kept.put(("r",), 3, [])
     kept.get(("q",), 3)
