@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from veille.engines.units import across
 from veille.index.sparse import tokenize
 from veille.ingest.lang import detect_language
 
@@ -120,10 +121,14 @@ def profile(question: str, lang: str | None = None) -> Question:
     duration = bool(_DURATION_ASKED.search(question))
     counted = _KOREAN_COUNTED.search(question)
     if counted:
-        units = [u for u in units if u not in _GENERIC_COUNTERS] + counted.group(1).lower().split()[-1:]
+        words = counted.group(1).lower().split()
+        # "몇 개 언어의 문서": the documents of how many languages: a noun with 의 counts as much as its head
+        counted_words = [words[0][:-1], words[-1]] if len(words) > 1 and words[0].endswith("의") else words[-1:]
+        units = [u for u in units if u not in _GENERIC_COUNTERS] + counted_words
         phrases = [counted.group(1)]
     if units:  # "몇 개의": the counter belongs to the question word; as a term it would favour any "6개"
         terms -= _GENERIC_COUNTERS
+    units = [word for unit in units for word in across(unit)]  # "토큰" also means "tokens", "jetons"
     units += DURATION_UNITS if duration else []
     return Question(text=question, lang=lang, terms=terms, salient=salient,
                     quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units, duration=duration,

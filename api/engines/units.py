@@ -1,0 +1,95 @@
+"""What a quantity question counts, in the archive's three languages: "몇 개의 토큰" is "tokens" in an
+English paper, "how many languages" is "10개 언어" in a Korean note.
+
+A figure's unit is the one word that tells the fact from the sentences around it, and it rarely
+crosses languages through meaning alone: e5 puts Korean and English words for the same thing no
+closer than unrelated French and English ones (relevance.UNIT_SIMILARITY). The counted nouns of AI
+research are a small closed class, so they are listed here by hand: the nouns most often written
+after a figure in the shared corpus's papers (tokens, parameters, pages, papers, steps, layers, heads,
+neighbours, points, tasks, passages, queries, citations, documents, instances, epochs, links,
+models) and the rest of the same class, each with its usual French and Korean words (Korean AI
+writing often keeps the English word in Hangul: 토큰, 레이어, 스텝). Time units are
+relevance.DURATION_UNITS.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# (English, French, Korean...) words for one counted thing; plurals as written after a figure.
+COUNTED: tuple[tuple[str, ...], ...] = (
+    ("tokens", "jetons", "토큰"),
+    ("parameters", "paramètres", "파라미터", "매개변수"),
+    ("layers", "couches", "레이어", "층"),
+    ("heads", "têtes", "헤드"),
+    ("steps", "étapes", "스텝", "단계"),
+    ("epochs", "époques", "에폭", "에포크"),
+    ("iterations", "itérations", "반복"),
+    ("papers", "articles", "논문", "편"),
+    ("documents", "documents", "문서"),
+    ("pages", "pages", "페이지", "쪽"),
+    ("articles", "articles", "기사"),
+    ("citations", "citations", "인용"),
+    ("authors", "auteurs", "저자"),
+    ("languages", "langues", "언어"),
+    ("words", "mots", "단어"),
+    ("sentences", "phrases", "문장"),
+    ("characters", "caractères", "문자", "글자"),
+    ("examples", "exemples", "예제", "예시"),
+    ("samples", "échantillons", "샘플", "표본"),
+    ("instances", "instances", "인스턴스"),
+    ("images", "images", "이미지"),
+    ("videos", "vidéos", "비디오", "영상"),
+    ("questions", "questions", "질문", "문항"),
+    ("answers", "réponses", "답변", "정답"),
+    ("pairs", "paires", "쌍"),
+    ("tables", "tables", "tableaux", "테이블", "표"),
+    ("rows", "lignes", "행"),
+    ("columns", "colonnes", "열"),
+    ("datasets", "datasets", "데이터셋", "데이터세트"),
+    ("benchmarks", "benchmarks", "벤치마크"),
+    ("models", "modèles", "모델"),
+    ("tasks", "tâches", "태스크", "작업", "과제"),
+    ("queries", "requêtes", "쿼리", "질의"),
+    ("passages", "passages", "패시지", "구절"),
+    ("chunks", "segments", "청크"),
+    ("neighbours", "neighbors", "voisins", "이웃"),
+    ("links", "liens", "링크"),
+    ("classes", "classes", "클래스"),
+    ("labels", "étiquettes", "레이블", "라벨"),
+    ("vectors", "vecteurs", "벡터"),
+    ("dimensions", "dimensions", "차원"),
+    ("bits", "bits", "비트"),
+    ("experts", "experts", "전문가"),
+    ("agents", "agents", "에이전트"),
+    ("users", "utilisateurs", "사용자"),
+    ("participants", "participants", "참가자"),
+    ("prompts", "prompts", "프롬프트"),
+    ("instructions", "instructions", "지시문", "명령어"),
+    ("files", "fichiers", "파일"),
+    ("nodes", "nœuds", "노드"),
+    ("errors", "erreurs", "오류", "에러"),
+    ("points", "points", "포인트", "점"),
+    ("times", "fois", "배"),
+)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Korean particles and copulas written onto a noun ("언어의", "편이었나요", "토큰으로")
+_KOREAN_TAIL = re.compile(r"(?:으로|로|를|을|의|에서|에|은|는|이|가|과|와|이었나요|였나요|인가요|입니까|이다|입니다)$")
+
+
+def _same(unit: str, word: str) -> bool:
+    """Whether a unit as a question writes it is `word` (a plural or a particle aside)."""
+    if unit == word:
+        return True
+    if _HANGUL.match(word):
+        return _HANGUL.match(unit) is not None and _KOREAN_TAIL.sub("", unit) == word
+    return len(word) > 3 and unit.rstrip("sx") == word.rstrip("sx")
+
+
+@lru_cache(maxsize=1024)
+def across(unit: str) -> tuple[str, ...]:
+    """The words for `unit` in the three languages (itself included), or just `unit` when it is not a
+    counted noun of the list."""
+    found = [w for entry in COUNTED if any(_same(unit, v) for v in entry) for w in entry]
+    return tuple(dict.fromkeys([unit, *found]))
