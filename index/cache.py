@@ -94,8 +94,8 @@ class QueryVectors:
     """The embedder of queries, keeping the last `size` query vectors in memory.
 
     The same questions come back (a UI that refreshes or pages, a notebook cell run again, a question
-    asked then searched); a query costs ~18 ms of both cores to embed on fp32 ONNX here, which is
-    most of a search. Passages go to the persistent cache above; queries are too many and too
+    asked then searched); a query costs ~15 ms of one core to embed (onnx-int8, 2-core AMD EPYC), which
+    is most of a search. Passages go to the persistent cache above; queries are too many and too
     personal to keep on disk. Safe to share between threads."""
 
     def __init__(self, embedder: Embedder, size: int = 4096) -> None:
