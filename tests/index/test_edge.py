@@ -36,11 +36,14 @@ def _notes(folder: Path, n: int) -> Path:
     return folder
 
 
-def _state(home: Path) -> tuple[list[tuple[str, int]], int, list[str]]:
+def _state(home: Path) -> tuple[list[tuple[str, int]], int, list[float], set[str]]:
+    """Documents, chunk count, and a search's scores rank by rank with the hits the scores tell apart (the
+    notes are alike: hits that tie at the cut may come in either order, whatever the store's history)."""
     with KnowledgeBase(make_settings(home), embedder=FakeEmbedder()) as kb:
         docs = [(r.doc_id, r.chunks) for r in kb.documents()]
-        hits = [h.chunk_id for h in kb.search("compression du cache KV terme t77", k=10)]
-        return docs, kb.store.count(), hits
+        hits = kb.search("compression du cache KV terme t77", k=10)
+        above_ties = {h.chunk_id for h in hits if h.score > hits[-1].score + 1e-6}
+        return docs, kb.store.count(), [round(h.score, 5) for h in hits], above_ties
 
 
 def test_kill_during_ingest_then_rerun_equals_a_clean_ingest(tmp_path: Path) -> None:
