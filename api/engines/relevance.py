@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from veille.engines.units import across
+from veille.engines.units import across, known
 from veille.index.sparse import tokenize
 from veille.ingest.lang import detect_language
 
@@ -175,13 +175,22 @@ def units_across(q: Question, sentences: list[tuple[str, str]], embed: Callable[
         return [False] * len(sentences)
     phrases = [figure_phrases(text) if lang != q.lang else [] for text, lang in sentences]
     flat = sorted({p for ps in phrases for p in ps})
-    if not flat:
-        return [False] * len(sentences)
-    vecs = embed([*q.unit_phrases, *flat])
-    n = len(q.unit_phrases)
-    sims = (vecs[n:] @ vecs[:n].T).max(axis=1)
-    close = {p for p, sim in zip(flat, sims, strict=True) if sim >= UNIT_SIMILARITY}
+    # a listed noun in both the question and the phrase decides without meaning (nothing to embed)
+    listed = {p: _listed_match(q, p) for p in flat} if any(known(u) for u in q.units) else {}
+    close = {p for p, match in listed.items() if match}
+    unsure = [p for p in flat if listed.get(p) is None]
+    if unsure:
+        vecs = embed([*q.unit_phrases, *unsure])
+        n = len(q.unit_phrases)
+        sims = (vecs[n:] @ vecs[:n].T).max(axis=1)
+        close |= {p for p, sim in zip(unsure, sims, strict=True) if sim >= UNIT_SIMILARITY}
     return [any(p in close for p in ps) for ps in phrases]
+
+
+def _listed_match(q: Question, phrase: str) -> bool | None:
+    """Whether a figure's words name the asked unit, when one of them is a listed counted noun; else None."""
+    entries = [entry for word in phrase.split() if (entry := known(word))]
+    return any(set(entry) & set(q.units) for entry in entries) if entries else None
 
 
 def gives_unit(units: list[str], sentence: str) -> bool:

@@ -93,3 +93,9 @@ def across(unit: str) -> tuple[str, ...]:
     counted noun of the list."""
     found = [w for entry in COUNTED if any(_same(unit, v) for v in entry) for w in entry]
     return tuple(dict.fromkeys([unit, *found]))
+
+
+def known(word: str) -> tuple[str, ...] | None:
+    """The words for `word` (itself included) when it is a counted noun of the list, else None."""
+    found = across(word.lower())
+    return found if len(found) > 1 else None

@@ -167,9 +167,10 @@ def test_an_open_line_of_a_pdf_is_not_a_statement() -> None:
 
 
 def test_a_unit_is_recognised_in_another_language_by_its_meaning() -> None:
-    q = profile("Combien d'erreurs de test obtient le petit réseau ?", "fr")
-    assert q.unit_phrases == ("erreurs",)
-    meaning = {"erreurs": [1.0, 0.0], "test errors": [0.95, 0.31], "rectified hidden units": [0.0, 1.0]}
+    q = profile("Combien de neurones contient la couche cachée ?", "fr")  # "neurones": not a listed noun
+    assert q.unit_phrases[-1] == "neurones"
+    meaning = {"neurones": [1.0, 0.0], "neurones contient": [1.0, 0.0], "rectified hidden units": [0.95, 0.31],
+               "test errors": [0.0, 1.0], "erreurs": [0.0, 1.0]}
     seen: list[list[str]] = []
 
     def embed(texts: list[str]) -> np.ndarray:
@@ -178,11 +179,16 @@ def test_a_unit_is_recognised_in_another_language_by_its_meaning() -> None:
         return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
     sentences = [("It achieved 74 test errors.", "en"), ("A net with 1200 rectified hidden units.", "en"),
-                 ("Le réseau fait 74 erreurs de test.", "fr")]
+                 ("Le réseau a 1200 neurones.", "fr")]
     # the French sentence is left to the unit patterns; the others are compared in one embedding call
-    assert units_across(q, sentences, embed) == [True, False, False]
-    assert len(seen) == 1 and seen[0][0] == "erreurs"
-    assert units_across(profile("Quel est le meilleur modèle ?", "fr"), sentences, embed) == [False] * 3
+    assert units_across(q, sentences, embed) == [False, True, False]
+    assert len(seen) == 1 and seen[0][-2:] == ["rectified hidden units", "test errors"]
+    assert units_across(profile("Quel est le meilleur modèle ?", "fr"), sentences, embed) == [False, False, False]
+    # a listed noun on both sides ("erreurs", "errors") decides without meaning: only the rest is embedded
+    seen.clear()
+    errors = profile("Combien d'erreurs de test obtient le petit réseau ?", "fr")
+    assert units_across(errors, sentences, embed) == [True, False, False]
+    assert seen == [["erreurs", "rectified hidden units"]]
 
 
 def test_the_asked_unit_is_a_noun_not_a_name_nor_a_counter() -> None:
