@@ -2,8 +2,8 @@
 English paper, "how many languages" is "10개 언어" in a Korean note.
 
 A figure's unit is the one word that tells the fact from the sentences around it, and it rarely
-crosses languages through meaning alone: e5 puts Korean and English words for the same thing no
-closer than unrelated French and English ones (relevance.UNIT_SIMILARITY). The counted nouns of AI
+crosses languages through meaning alone: e5 puts Korean and English words for the same unit below
+the cosine that tells French and English ones apart (relevance.UNIT_SIMILARITY). The counted nouns of AI
 research are a small closed class, so they are listed here by hand: the nouns most often written
 after a figure in the shared corpus's papers (tokens, parameters, pages, papers, steps, layers, heads,
 neighbours, points, tasks, passages, queries, citations, documents, instances, epochs, links,
