@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from veille.engines.units import across, known
+from veille.engines.units import KOREAN_PARTICLES, across, known
 from veille.index.sparse import tokenize
 from veille.ingest.lang import detect_language
 
@@ -71,7 +71,7 @@ UNIT_SIMILARITY = 0.90
 # "몇 개의 동일한 레이어로" counts with a generic counter: the noun phrase after it, up to the word that
 # carries a case particle, is what is counted ("동일한 레이어", "H100 GPU"); "개" alone would favour any count.
 _KOREAN_COUNTED = re.compile(r"몇\s*(?:개|가지|종류)의?\s+((?:[\w-]+\s+)?[^\W\d_]+?)"
-                             r"(?:으로|로|를|을|의|에서|에|은|는|이|가|마다)(?!\w)")
+                             "(?:" + "|".join([*KOREAN_PARTICLES, "마다"]) + r")(?!\w)")
 _GENERIC_COUNTERS = frozenset({"개", "가지", "종류"})
 _AFTER_FIGURE = re.compile(r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})")
 
