@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from veille.engines.evidence import Candidate, candidates, citation, continued
+from veille.engines.evidence import Candidate, candidates, citation, continued, documents
 from veille.engines.i18n import ANSWER_LANGS, text_for
 from veille.engines.models import Answer, Citation
 from veille.engines.relevance import Question, evidence_score, mmr, profile, score_sentences, units_across
@@ -91,9 +91,11 @@ def answer_language(question: str, lang: str | None) -> str:
 def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, pool: int = POOL) -> Evidence:
     """Split hits into sentences, keep the `pool` with most lexical evidence, embed (cached) and score them."""
     t0 = time.perf_counter()
+    whole = documents(hits)
+
     def evidence(c: Candidate, unit_meant: bool = False) -> float:
         return evidence_score(q, c.text, c.passage, c.hit.lang, c.hit.rank, unit_meant=unit_meant,
-                              paged=c.hit.page_start is not None)
+                              paged=c.hit.page_start is not None, document=whole[c.hit.doc_id])
 
     cands = candidates(hits)
     lexical = [evidence(c) for c in cands]

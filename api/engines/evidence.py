@@ -101,6 +101,15 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     return out
 
 
+def documents(hits: list[Hit]) -> dict[str, str]:
+    """Per document, its title and all its retrieved passages: what the document says of itself, beyond the
+    one passage a sentence comes from (see relevance.lexical)."""
+    texts: dict[str, list[str]] = {}
+    for hit in hits:
+        texts.setdefault(hit.doc_id, [hit.title or ""]).append(hit.text)
+    return {doc: "\n".join(parts) for doc, parts in texts.items()}
+
+
 def continued(cand: Candidate, wants_figure: bool, quoted_apart: frozenset[tuple[str, int]] = frozenset(),
               most: int = 4) -> Candidate:
     """The sentence with what follows when the fact is there: the list or sentence a colon announces,

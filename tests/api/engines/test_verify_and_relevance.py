@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from veille.engines.evidence import candidates, continued
+from veille.engines.evidence import candidates, continued, documents
 from veille.engines.relevance import evidence_score, gives_unit, has_measure, mmr, profile, units_across
 from veille.engines.verify import claims, figures, support
 from veille.index.memory import FakeEmbedder
@@ -152,6 +153,25 @@ def test_names_count_in_the_passage_not_only_in_the_sentence() -> None:
     # the sentence that says "it" gets the name from its passage, as much as one that repeats it
     assert evidence_score(q, "It made 74 test errors.", passage, "en", 1) > \
         evidence_score(q, "It made 74 test errors.", "It made 74 test errors.", "en", 1)
+
+
+def test_a_name_elsewhere_in_the_document_counts_half_for_a_passage_that_lacks_it() -> None:
+    q = profile("During training, from how many tokens does Retro retrieve?")
+    fact = "During training, we retrieve from 600B tokens of the training data."
+    document = "Retro combines a frozen retriever and an encoder.\n" + fact
+    alone, in_document = (evidence_score(q, fact, fact, "en", 1, document=d) for d in ("", document))
+    named = evidence_score(q, fact, document, "en", 1)
+    assert alone < in_document < named
+    assert in_document - alone == pytest.approx((named - alone) / 2)
+    # a document that never names it gives nothing
+    assert evidence_score(q, fact, fact, "en", 1, document=fact + "\nOther text.") == alone
+
+
+def test_documents_gathers_each_documents_title_and_retrieved_passages() -> None:
+    a1, a2 = _hit("Retro retrieves chunks.", rank=1), _hit("We retrieve from 600B tokens.", rank=2)
+    other = _hit("Unrelated.", rank=3).model_copy(update={"doc_id": "e", "title": None})
+    assert documents([a1, other, a2]) == {"d": "T\nRetro retrieves chunks.\nWe retrieve from 600B tokens.",
+                                          "e": "\nUnrelated."}
 
 
 def test_an_open_line_of_a_pdf_is_not_a_statement() -> None:
