@@ -12,7 +12,7 @@ import numpy as np
 from veille.engines.evidence import Candidate, candidates, citation, continued, documents
 from veille.engines.i18n import ANSWER_LANGS, text_for
 from veille.engines.models import Answer, Citation
-from veille.engines.relevance import Question, evidence_score, mmr, profile, score_sentences, units_across
+from veille.engines.relevance import Question, evidence_score, mmr, names_absent, profile, score_sentences, units_across
 from veille.index.embedder import Embedder
 from veille.index.models import Hit, SearchFilters
 from veille.index.retrieval import search_vectors
@@ -51,6 +51,7 @@ class Evidence:
     timings: dict[str, float] = field(default_factory=dict)
     similarity: float = 1.0  # cosine of the question to the closest stored passage
     floor: float = 0.0  # below this similarity the knowledge base has nothing on the question
+    named: bool = True  # False when the question names something no retrieved passage mentions
 
     @property
     def best(self) -> float:
@@ -60,7 +61,7 @@ class Evidence:
     @property
     def relevant(self) -> bool:
         """Whether anything retrieved answers the question at all."""
-        if self.similarity < self.floor - GREY_BAND or self.best < self.floor + SENTENCE_MARGIN:
+        if not self.named or self.similarity < self.floor - GREY_BAND or self.best < self.floor + SENTENCE_MARGIN:
             return False
         return self.similarity >= self.floor or self.best >= GREY_EVIDENCE
 
@@ -195,6 +196,7 @@ def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k:
     ev = gather(q, q_vec, hits, embed)
     ev.timings["retrieve"] = round(t1 - t0, 4)
     ev.similarity, ev.floor = max(closest, default=0.0), floor
+    ev.named = not names_absent(q, [f"{h.title or ''}\n{h.text}" for h in hits])
     return ev, hits
 
 

@@ -66,7 +66,10 @@ def test_ask_cites_the_gold_source_and_states_the_fact(corpus_kb: KnowledgeBase)
 
 def test_ask_refuses_what_the_corpus_does_not_cover(corpus_kb: KnowledgeBase) -> None:
     for question in ("What is a good recipe for apple pie?", "Quelle est la capitale de l'Australie ?",
-                     "축구 월드컵 우승 국가는?"):
+                     "축구 월드컵 우승 국가는?",
+                     # worded like the corpus's questions, but naming what it never mentions
+                     "How much does the DUSP4 phosphatase reduce apoptosis?",
+                     "MDA5 수용체는 어떤 도메인을 가지고 있나요?"):
         a = corpus_kb.ask(question)
         assert not a.found and not a.citations, (question, a.answer)
 

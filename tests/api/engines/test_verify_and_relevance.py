@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from veille.engines.evidence import candidates, continued, documents
-from veille.engines.relevance import evidence_score, gives_unit, has_measure, mmr, profile, units_across
+from veille.engines.relevance import evidence_score, gives_unit, has_measure, mmr, names_absent, profile, units_across
 from veille.engines.verify import claims, figures, support
 from veille.index.memory import FakeEmbedder
 from veille.index.models import Hit
@@ -172,6 +172,20 @@ def test_documents_gathers_each_documents_title_and_retrieved_passages() -> None
     other = _hit("Unrelated.", rank=3).model_copy(update={"doc_id": "e", "title": None})
     assert documents([a1, other, a2]) == {"d": "T\nRetro retrieves chunks.\nWe retrieve from 600B tokens.",
                                           "e": "\nUnrelated."}
+
+
+def test_a_question_naming_what_no_passage_mentions_is_not_covered() -> None:
+    passages = ["OPT-175B was trained on 992 A100 GPUs.", "We compare with GPT4 and the WSJ corpus."]
+    assert names_absent(profile("Lack of FGF21 in mice leads to reduced lifespan."), passages)
+    assert names_absent(profile("Quel est le rôle de CCL19 dans les ganglions ?"), passages)
+    # a name held, a compound's part held, another way of writing it, or no name at all: covered
+    assert not names_absent(profile("How many GPUs trained OPT-175B?"), passages)
+    assert not names_absent(profile("What share of the WSJ-only parse did the model reach?"), passages)
+    assert not names_absent(profile("Does the method beat GPT-4?"), passages)
+    assert not names_absent(profile("How many GPUs were used in 2022?"), passages)
+    assert not names_absent(profile("what do soft targets carry?"), passages)
+    # a name's letters inside another word are not the name
+    assert names_absent(profile("What is the role of PT in the model?"), ["An OPT model."])
 
 
 def test_an_open_line_of_a_pdf_is_not_a_statement() -> None:
