@@ -101,13 +101,13 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     return out
 
 
-def documents(hits: list[Hit]) -> dict[str, str]:
-    """Per document, its title and all its retrieved passages: what the document says of itself, beyond the
-    one passage a sentence comes from (see relevance.lexical)."""
+def documents(hits: list[Hit]) -> dict[str, tuple[str, ...]]:
+    """Per document, its retrieved passages (each under the title, as `Candidate.passage`): how often the
+    document names a thing beyond the passage a sentence comes from (see relevance.lexical)."""
     texts: dict[str, list[str]] = {}
     for hit in hits:
-        texts.setdefault(hit.doc_id, [hit.title or ""]).append(hit.text)
-    return {doc: "\n".join(parts) for doc, parts in texts.items()}
+        texts.setdefault(hit.doc_id, []).append(f"{hit.title or ''}\n{hit.text}")
+    return {doc: tuple(parts) for doc, parts in texts.items()}
 
 
 def continued(cand: Candidate, wants_figure: bool, quoted_apart: frozenset[tuple[str, int]] = frozenset(),

@@ -155,23 +155,24 @@ def test_names_count_in_the_passage_not_only_in_the_sentence() -> None:
         evidence_score(q, "It made 74 test errors.", "It made 74 test errors.", "en", 1)
 
 
-def test_a_name_elsewhere_in_the_document_counts_half_for_a_passage_that_lacks_it() -> None:
+def test_a_name_elsewhere_in_the_document_counts_by_how_often_the_document_names_it() -> None:
     q = profile("During training, from how many tokens does Retro retrieve?")
     fact = "During training, we retrieve from 600B tokens of the training data."
-    document = "Retro combines a frozen retriever and an encoder.\n" + fact
-    alone, in_document = (evidence_score(q, fact, fact, "en", 1, document=d) for d in ("", document))
-    named = evidence_score(q, fact, document, "en", 1)
-    assert alone < in_document < named
-    assert in_document - alone == pytest.approx((named - alone) / 2)
+    named = "T\nRetro combines a frozen retriever and an encoder."
+    alone = evidence_score(q, fact, fact, "en", 1)
+    in_paper = evidence_score(q, fact, fact, "en", 1, document=(named, named, named, fact))  # a paper about Retro
+    in_note = evidence_score(q, fact, fact, "en", 1, document=(named, fact, fact, fact))  # a note naming it once
+    assert alone < in_note < in_paper < evidence_score(q, fact, named, "en", 1)
+    assert in_paper - alone == pytest.approx(3 * (in_note - alone))
     # a document that never names it gives nothing
-    assert evidence_score(q, fact, fact, "en", 1, document=fact + "\nOther text.") == alone
+    assert evidence_score(q, fact, fact, "en", 1, document=(fact, "Other text.")) == alone
 
 
-def test_documents_gathers_each_documents_title_and_retrieved_passages() -> None:
+def test_documents_gathers_each_documents_retrieved_passages_under_its_title() -> None:
     a1, a2 = _hit("Retro retrieves chunks.", rank=1), _hit("We retrieve from 600B tokens.", rank=2)
     other = _hit("Unrelated.", rank=3).model_copy(update={"doc_id": "e", "title": None})
-    assert documents([a1, other, a2]) == {"d": "T\nRetro retrieves chunks.\nWe retrieve from 600B tokens.",
-                                          "e": "\nUnrelated."}
+    assert documents([a1, other, a2]) == {"d": ("T\nRetro retrieves chunks.", "T\nWe retrieve from 600B tokens."),
+                                          "e": ("\nUnrelated.",)}
 
 
 def test_a_question_naming_what_no_passage_mentions_is_not_covered() -> None:
