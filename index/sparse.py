@@ -35,6 +35,7 @@ _STOP = {
         cet cette ces qui que quoi dont où est sont été être avoir ont il elle ils elles on nous vous je
         tu se sa son ses leur leurs plus ne pas y qu lui mais si comme""".split()),
 }
+STOP_WORDS = _STOP  # per language, the words no index term is made of
 K1, B, AVGDL = 1.2, 0.75, 120.0
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from veille.engines.units import KOREAN_PARTICLES, across, known
-from veille.index.sparse import tokenize
+from veille.index.sparse import STOP_WORDS, tokenize
 from veille.ingest.lang import detect_language
 
 _SALIENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+%]*")
@@ -83,6 +83,20 @@ _GENERIC_COUNTERS = frozenset({"개", "가지", "종류"})
 _AFTER_FIGURE = re.compile(r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})")
 
 
+# Words that ask rather than say ("how many", "combien", "몇"): a sentence sharing them shares nothing asked
+# for. A French question is also tokenized as English (to meet English passages on shared stems), which
+# would keep its function words ("de", "la", "pour") as English terms.
+_ASKING = ("how many much what which who whom whose when where why during combien quel quelle quels quelles "
+           "comment pourquoi quand lequel laquelle lesquels lesquelles 몇 어떤 어느 무엇 얼마나 언제 어디 누구 왜")
+
+
+@lru_cache(maxsize=8)
+def _not_terms(lang: str) -> frozenset[str]:
+    words = _ASKING + (" " + " ".join(STOP_WORDS.get(lang, ())) if lang != "en" else "")
+    # Kiwi tags "몇" as a numeral only before a counter: the words themselves go too
+    return frozenset(t for tokens_lang in {lang, "en"} for t in tokenize(words, tokens_lang)) | set(_ASKING.split())
+
+
 @dataclass
 class Question:
     """What the scorer needs to know about a question."""
@@ -120,6 +134,7 @@ def profile(question: str, lang: str | None = None) -> Question:
     terms = set(tokenize(question, lang))
     if lang != "ko":
         terms |= set(tokenize(question, "en"))  # a French question meets English passages on shared stems
+    terms -= _not_terms(lang)
     salient = _salient(question)
     # Names are scored as salient tokens; counting them as terms too would make every sentence that
     # merely names the subject outrank the one that answers about it.

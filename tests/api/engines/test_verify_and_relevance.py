@@ -189,6 +189,14 @@ def test_a_question_naming_what_no_passage_mentions_is_not_covered() -> None:
     assert names_absent(profile("What is the role of PT in the model?"), ["An OPT model."])
 
 
+def test_a_questions_terms_leave_out_the_words_that_ask() -> None:
+    fr = profile("Combien de jetons contient la base de récupération utilisée pour l'évaluation de Retro ?")
+    assert {"jeton", "recuper", "evalu"} <= fr.terms and not {"combien", "de", "la", "pour", "l"} & fr.terms
+    assert profile("During training, from how many tokens does Retro retrieve?").terms == {"train", "token", "retriev"}
+    ko = profile("Retro 데이터셋의 다국어 부분은 몇 개 언어의 문서를 포함하나요?")
+    assert "다국어" in ko.terms and "몇" not in ko.terms
+
+
 def test_an_open_line_of_a_pdf_is_not_a_statement() -> None:
     q = profile("How many papers does the corpus contain?")
     row = "Saier and Färber (2019) 1.0M snippets no MAG physics, math, CS RefSeer 1.0M snippets no CiteSeerX multi"
