@@ -282,16 +282,18 @@ def lexical(q: Question, sentence: str, passage: str, lang: str, document: tuple
     passages of the sentence's document)."""
     terms = q.terms and len(q.terms & _terms(sentence, lang)) / len(q.terms)
     names = frozenset(q.salient)
-    own = _names_share(passage, names)
-    if document and names and own < 1.0:
-        low = passage.lower()
-        own += DOCUMENT_NAMES * sum(_document_share(document, n) for n in names if not _contains(low, n)) / len(names)
-    return float(terms or 0.0), own
+    if not names:
+        return float(terms or 0.0), 0.0
+    held = _names_in(passage, names)
+    share = len(held) / len(names)
+    if document and len(held) < len(names):
+        share += DOCUMENT_NAMES * sum(_document_share(document, n) for n in names - held) / len(names)
+    return float(terms or 0.0), share
 
 
 @lru_cache(maxsize=4096)
 def _document_share(document: tuple[str, ...], name: str) -> float:
-    return sum(1 for passage in document if _contains(passage.lower(), name)) / len(document)
+    return sum(1 for passage in document if name in _names_in(passage, frozenset([name]))) / len(document)
 
 
 # An answer weighs a few hundred sentences of ~30 passages, and related questions meet the same ones
@@ -301,10 +303,10 @@ def _terms(sentence: str, lang: str) -> frozenset[str]:
     return frozenset(tokenize(sentence, lang))
 
 
-@lru_cache(maxsize=4096)
-def _names_share(passage: str, names: frozenset[str]) -> float:
+@lru_cache(maxsize=8192)
+def _names_in(passage: str, names: frozenset[str]) -> frozenset[str]:
     low = passage.lower()
-    return sum(1 for s in names if _contains(low, s)) / len(names) if names else 0.0
+    return frozenset(s for s in names if _contains(low, s))
 
 
 def evidence_score(q: Question, sentence: str, passage: str, lang: str, rank: int, *, unit_meant: bool = False,
