@@ -17,7 +17,7 @@ from veille.index.indexer import index_document
 from veille.index.models import DocRecord
 from veille.index.store import Store
 from veille.ingest.arxiv_source import ArxivFetcher
-from veille.ingest.chunking import ChunkingOptions, TokenCounter, chunk_document
+from veille.ingest.chunking import CHUNKING_VERSION, ChunkingOptions, TokenCounter, chunk_document
 from veille.ingest.errors import EmptyInputError, VeilleError
 from veille.ingest.models import ArxivMeta, Chunk, Document
 from veille.ingest.sources import Discovery, Loaded, discover, load_file
@@ -191,13 +191,15 @@ def store_sink(embedder: Embedder, store: Store, cache: EmbeddingCache, batch_si
 
 def skip_unchanged(files: list[Path], records: list[DocRecord], report: IngestReport,
                    progress: Progress | None, origins: Mapping[str, str]) -> list[Path]:
-    """The files still to ingest: those whose bytes match what is stored need no parsing at all."""
+    """The files still to ingest: those whose bytes match what is stored (and that this chunker's version
+    cut) need no parsing at all."""
     by_source = {r.source: r for r in records}
     todo = []
     for path in files:
         origin = origins.get(str(path))
         record = by_source.get(origin or str(path.resolve()))
-        if record and path.suffix.lower() in _UNCHANGED_SKIPPABLE and record.content_hash == _file_hash(path):
+        if (record and path.suffix.lower() in _UNCHANGED_SKIPPABLE and record.chunking == CHUNKING_VERSION
+                and record.content_hash == _file_hash(path)):
             item = IngestItem(source=origin or str(path), status="unchanged", doc_id=record.doc_id,
                               title=record.title, kind=record.kind, lang=record.lang, pages=record.pages,
                               chunks=record.chunks)

@@ -10,6 +10,7 @@ from veille.index.embedder import Embedder
 from veille.index.models import DocRecord, Point
 from veille.index.sparse import encode_document
 from veille.index.store import Store
+from veille.ingest.chunking import CHUNKING_VERSION
 from veille.ingest.models import Chunk, Document
 
 IndexStatus = Literal["added", "updated", "unchanged"]
@@ -40,7 +41,7 @@ def doc_record(doc: Document, chunks: list[Chunk], now: datetime) -> DocRecord:
         doc_id=doc.doc_id, title=doc.title, source=doc.source, arxiv_id=doc.arxiv_id, lang=doc.lang,
         langs=doc.langs, kind=doc.kind, pages=doc.pages, chunks=len(chunks), ingested_at=now,
         date=doc.date, categories=doc.arxiv.categories if doc.arxiv else [],
-        references=doc.references, content_hash=doc.content_hash,
+        references=doc.references, content_hash=doc.content_hash, chunking=CHUNKING_VERSION,
         metadata={k: v for k, v in doc.metadata.items() if k in RECORD_METADATA and v not in (None, "", [])},
         chunk_ids=[c.chunk_id for c in chunks])
 
@@ -54,15 +55,21 @@ def index_document(doc: Document, chunks: list[Chunk], *, embedder: Embedder, st
     """
     existing = store.get_doc(doc.doc_id)
     ids = [c.chunk_id for c in chunks]
-    if existing and existing.chunk_ids == ids and existing.content_hash == doc.content_hash:
+    current = existing is not None and existing.chunking == CHUNKING_VERSION
+    if existing and current and existing.chunk_ids == ids and existing.content_hash == doc.content_hash:
         return "unchanged"
-    have = set(existing.chunk_ids) if existing else set()
+    have = set(existing.chunk_ids) if existing and current else set()
+    # an older chunker's chunks are all stored again (what is kept with them changed), each with its own
+    # stored vector when its text is unchanged: a new version costs no embedding
+    kept = {p.get("chunk_id"): v for p, v in store.chunk_vectors(doc.doc_id) if v} if existing and not current else {}
     fresh = [c for c in chunks if c.chunk_id not in have]
-    vectors = embed_passages(embedder, [c.text for c in fresh], cache, batch_size)
+    todo = [c for c in fresh if c.chunk_id not in kept]
+    embedded = embed_passages(embedder, [c.text for c in todo], cache, batch_size)
+    vectors = kept | {c.chunk_id: vec.tolist() for c, vec in zip(todo, embedded, strict=True)}
     points = []
-    for chunk, vec in zip(fresh, vectors, strict=True):
+    for chunk in fresh:
         indices, values = encode_document(chunk.text, chunk.lang)
-        points.append(Point(chunk_id=chunk.chunk_id, dense=vec.tolist(), sparse_indices=indices,
+        points.append(Point(chunk_id=chunk.chunk_id, dense=vectors[chunk.chunk_id], sparse_indices=indices,
                             sparse_values=values, payload=chunk_payload(doc, chunk)))
     store.upsert(points)
     store.delete_chunks(doc.doc_id, keep=set(ids))

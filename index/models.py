@@ -40,6 +40,8 @@ class DocRecord(BaseModel):
     categories: list[str] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     content_hash: str = ""
+    chunking: int = Field(default=0, description="Version of the chunker that cut its chunks "
+                                                 "(ingest.chunking.CHUNKING_VERSION; 0: before versions).")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Source facts worth showing: author, site, "
                                                                         "URL, feed tags, Hugging Face upvotes.")
     chunk_ids: list[str] = Field(default_factory=list, exclude=True)

@@ -17,6 +17,11 @@ from veille.ingest.sentences import split_sentences
 
 TokenCounter = Callable[[str], int]
 CHUNK_NAMESPACE = uuid.UUID("6f1c2a52-7c1e-5a8e-9f57-6b0c1d2e3f40")
+# This chunker's version, kept in each document's record: bump it whenever the chunks it makes, or what is
+# stored with them, change (boundaries, fields such as `sentences`). A document an older version chunked is
+# chunked again the next time its source is ingested, though its bytes did not change (index.indexer keeps
+# the vector of every chunk whose text did not change). 1: sentence offsets stored with each chunk.
+CHUNKING_VERSION = 1
 _WORDCHARS = re.compile(r"\w", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _PIECES = re.compile(r"[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import SAMPLES, make_settings
 from veille.index.memory import FakeEmbedder
 from veille.index.models import SearchFilters
+from veille.ingest.chunking import CHUNKING_VERSION
 from veille.ingest.errors import QueryError, StoreError, VeilleError
 from veille.kb import KnowledgeBase
 
@@ -46,6 +47,20 @@ def test_reingest_unchanged_embeds_nothing(kb: KnowledgeBase, corpus: Path) -> N
     report = kb.ingest([corpus])
     assert report.count("unchanged") == 6 and report.count("added", "updated") == 0
     assert kb.cache.misses == misses and kb.store.count() == sum(d.chunks for d in kb.documents())
+
+
+def test_files_an_older_chunker_stored_are_chunked_again_on_the_next_ingest(kb: KnowledgeBase,
+                                                                            corpus: Path) -> None:
+    note = next(d for d in kb.documents() if d.source.endswith("reading-log.txt"))
+    record = kb.store.get_doc(note.doc_id)
+    assert record is not None
+    kb.store.put_doc(record.model_copy(update={"chunking": 0}))  # as a Veille before chunker versions left it
+    misses = kb.cache.misses
+    report = kb.ingest([corpus])
+    assert report.count("updated") == 1 and report.count("unchanged") == 5
+    assert kb.cache.misses == misses  # its chunks kept their stored vectors
+    again = kb.store.get_doc(note.doc_id)
+    assert again is not None and again.chunking == CHUNKING_VERSION and again.chunk_ids == record.chunk_ids
 
 
 def test_changed_file_replaces_its_chunks(kb: KnowledgeBase, corpus: Path) -> None:

@@ -4,9 +4,10 @@ import contextlib
 
 from veille.index.indexer import index_document
 from veille.index.memory import FakeEmbedder, MemoryStore
-from veille.index.models import EmbedderInfo, SearchFilters
+from veille.index.models import EmbedderInfo, Point, SearchFilters
 from veille.index.retrieval import search
-from veille.ingest.chunking import ChunkingOptions, chunk_document
+from veille.index.sparse import encode_document
+from veille.ingest.chunking import CHUNKING_VERSION, ChunkingOptions, chunk_document
 from veille.ingest.models import Block, Document
 
 
@@ -47,6 +48,29 @@ def test_changed_document_replaces_its_chunks_and_embeds_only_new_ones() -> None
     assert texts == [c.text for c in chunks] and not any("Caches store" in t for t in texts)
     record = store.get_doc("note:x")
     assert record is not None and record.chunks == len(chunks)
+
+
+def test_a_document_an_older_chunker_stored_is_stored_again_without_embedding() -> None:
+    emb, store = _setup()
+    doc = _doc("Attention layers mix tokens together. They weigh every pair.", "Caches store keys and values.")
+    chunks = chunk_document(doc, OPTS)
+    index_document(doc, chunks, embedder=emb, store=store, cache=None)
+    # as a version before CHUNKING_VERSION left it: no sentence offsets, no version in the record
+    record = store.get_doc(doc.doc_id)
+    assert record is not None and record.chunking == CHUNKING_VERSION
+    store.upsert([Point(chunk_id=p["chunk_id"], dense=v, sparse_indices=encode_document(p["text"], "en")[0],
+                        sparse_values=encode_document(p["text"], "en")[1],
+                        payload={k: x for k, x in p.items() if k != "sentences"})
+                  for p, v in store.chunk_vectors(doc.doc_id)])
+    store.put_doc(record.model_copy(update={"chunking": 0}))
+    assert not any(p.get("sentences") for p in store.chunk_payloads(doc.doc_id))
+    calls, vectors = emb.embedded, [v for _, v in store.chunk_vectors(doc.doc_id)]
+    assert index_document(doc, chunk_document(doc, OPTS), embedder=emb, store=store, cache=None) == "updated"
+    assert emb.embedded == calls and [v for _, v in store.chunk_vectors(doc.doc_id)] == vectors
+    assert all(p["sentences"] for p in store.chunk_payloads(doc.doc_id)) and store.count() == len(chunks)
+    again = store.get_doc(doc.doc_id)
+    assert again is not None and again.chunking == CHUNKING_VERSION and again.chunk_ids == record.chunk_ids
+    assert index_document(doc, chunk_document(doc, OPTS), embedder=emb, store=store, cache=None) == "unchanged"
 
 
 def test_crash_between_upsert_and_record_is_completed_by_a_rerun() -> None:
