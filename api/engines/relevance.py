@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from veille.engines.units import KOREAN_PARTICLES, across, known
+from veille.engines.units import KOREAN_PARTICLES, across, known, measured_in
 from veille.index.sparse import STOP_WORDS, tokenize
 from veille.ingest.lang import detect_language
 
@@ -150,7 +150,8 @@ def profile(question: str, lang: str | None = None) -> Question:
         phrases = [counted.group(1)]
     if units:  # "몇 개의": the counter belongs to the question word; as a term it would favour any "6개"
         terms -= _GENERIC_COUNTERS
-    units = [word for unit in units for word in across(unit)]  # "토큰" also means "tokens", "jetons"
+    units += measured_in(question)  # "longueur de contexte" counts in tokens
+    units = [word for unit in dict.fromkeys(units) for word in across(unit)]  # "토큰" also means "tokens", "jetons"
     units += DURATION_UNITS if duration else []
     return Question(text=question, lang=lang, terms=terms, salient=salient,
                     quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units, duration=duration,

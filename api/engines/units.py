@@ -73,6 +73,10 @@ COUNTED: tuple[tuple[str, ...], ...] = (
     ("points", "points", "포인트", "점"),
     ("times", "fois", "배"),
 )
+# Quantities a question names without the unit they are counted in: a context (window) is counted in
+# tokens, whichever language asks ("longueur de contexte" is answered by "128K 토큰").
+_MEASURED_IN = ((re.compile(r"\bcontext (?:length|window|size)|\b(?:longueur|taille|fenêtre) de contexte|"
+                            r"(?:문맥|컨텍스트|맥락)\s*(?:길이|창|윈도우|크기)", re.IGNORECASE), "tokens"),)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # Korean case particles written onto a noun ("언어의", "토큰으로"), longest first where one ends another
 KOREAN_PARTICLES = ("으로", "로", "를", "을", "의", "에서", "에", "은", "는", "이", "가")
@@ -96,6 +100,11 @@ def across(unit: str) -> tuple[str, ...]:
     counted noun of the list."""
     found = [w for entry in COUNTED if any(_same(unit, v) for v in entry) for w in entry]
     return tuple(dict.fromkeys([unit, *found]))
+
+
+def measured_in(question: str) -> list[str]:
+    """The units of the quantities the question names ("context length" → tokens), empty when none."""
+    return [unit for pattern, unit in _MEASURED_IN if pattern.search(question)]
 
 
 def known(word: str) -> tuple[str, ...] | None:

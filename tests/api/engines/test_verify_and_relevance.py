@@ -197,6 +197,15 @@ def test_a_questions_terms_leave_out_the_words_that_ask() -> None:
     assert "다국어" in ko.terms and "몇" not in ko.terms
 
 
+def test_a_context_length_is_counted_in_tokens_in_every_language() -> None:
+    q = profile("Jusqu'à quelle longueur de contexte le modèle a-t-il été étendu ?")
+    assert "토큰" in q.units and "tokens" in q.units and q.quantitative
+    fact = "최대 문맥 길이를 16K에서 128K 토큰으로 확장하였습니다."
+    other = "모델은 60% 소스 코드, 10% 수학 코퍼스로 구성된 데이터셋에서 학습되었습니다."
+    assert evidence_score(q, fact, fact, "ko", 1) > evidence_score(q, other, other, "ko", 1)
+    assert profile("Quelle est la taille du modèle ?").units == []
+
+
 def test_an_open_line_of_a_pdf_is_not_a_statement() -> None:
     q = profile("How many papers does the corpus contain?")
     row = "Saier and Färber (2019) 1.0M snippets no MAG physics, math, CS RefSeer 1.0M snippets no CiteSeerX multi"
