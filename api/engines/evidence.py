@@ -80,6 +80,7 @@ def _whole(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     return out
 
 
+@lru_cache(maxsize=32768)  # every answer asks it of the few hundred sentences of its passages
 def _quotable(sentence: str) -> bool:
     letters = len(_LETTER.findall(sentence))
     return letters >= MIN_LETTERS and len(sentence) <= MAX_CHARS and letters / len(sentence) > 0.45

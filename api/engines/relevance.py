@@ -262,10 +262,14 @@ def names_absent(q: Question, texts: list[str]) -> bool:
     return not any(re.search(rf"(?<![a-z0-9]){re.escape(k)}", text) for k in keys)
 
 
+@lru_cache(maxsize=16384)
 def has_measure(text: str) -> bool:
     """Whether the text states a figure of its own (not a digit inside an identifier or a URL, nor a
-    table number or a citation's year)."""
-    return bool(_MEASURE.search(_REFERENCE.sub(" ", text)))
+    table number or a citation's year). Kept for the sentences seen last: an answer asks it of each of
+    a few hundred candidates, and related questions meet the same ones."""
+    if _DIGIT.search(text) is None and "(" not in text:  # neither a figure nor a bound such as "O(N)"
+        return False
+    return _MEASURE.search(_REFERENCE.sub(" ", text)) is not None
 
 
 def _contains(text_low: str, token: str) -> bool:
