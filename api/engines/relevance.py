@@ -84,8 +84,9 @@ _AFTER_FIGURE = re.compile(r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})")
 
 
 # Words that ask rather than say ("how many", "combien", "몇"): a sentence sharing them shares nothing asked
-# for. A French question is also tokenized as English (to meet English passages on shared stems), which
-# would keep its function words ("de", "la", "pour") as English terms.
+# for ("during", which the English stop list lacks, no more). A French question is also tokenized as English
+# (to meet English passages on shared stems), which would keep its function words ("de", "la", "pour") as
+# English terms.
 _ASKING = ("how many much what which who whom whose when where why during combien quel quelle quels quelles "
            "comment pourquoi quand lequel laquelle lesquels lesquelles 몇 어떤 어느 무엇 얼마나 언제 어디 누구 왜")
 
