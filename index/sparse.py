@@ -26,7 +26,7 @@ _ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNOR
 _STEMMERS = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian",
              "pt": "portuguese", "nl": "dutch", "ru": "russian"}
 _KO_KEEP = ("NNG", "NNP", "NNB", "NR", "SL", "SN", "SH", "XR", "VV", "VA", "MAG")
-_STOP = {
+STOP_WORDS = {  # per language, the words no index term is made of
     "en": frozenset("""a an the of and or in on at to for from by with as is are was were be been being
         this that these those it its which who whom what how when where why do does did can could will
         would should may might has have had not no but if than then so such into over about we our you
@@ -35,7 +35,6 @@ _STOP = {
         cet cette ces qui que quoi dont où est sont été être avoir ont il elle ils elles on nous vous je
         tu se sa son ses leur leurs plus ne pas y qu lui mais si comme""".split()),
 }
-STOP_WORDS = _STOP  # per language, the words no index term is made of
 K1, B, AVGDL = 1.2, 0.75, 120.0
 
 
@@ -76,7 +75,7 @@ def _term(lang: str, word: str) -> str | None:
     vocabulary is small beside its text, and folding then stemming every occurrence was most of
     the time an ingest spent on its sparse side and an answer on weighing its candidate sentences."""
     folded = fold(word)
-    if folded in _STOP.get(lang, _STOP["en"]):
+    if folded in STOP_WORDS.get(lang, STOP_WORDS["en"]):
         return None
     if folded.isdigit():
         return folded

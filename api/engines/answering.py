@@ -106,7 +106,8 @@ def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, pool: 
     lexical = [evidence(c, unit_meant=True) if meant else e for c, e, meant in zip(cands, lexical, across, strict=True)]
     vecs = embed([c.text for c in cands]) if cands else np.zeros((0, len(q_vec)), np.float32)
     scores = score_sentences(q_vec, vecs, lexical)
-    return Evidence(q, cands, vecs, scores, {"sentences": round(time.perf_counter() - t0, 4)})
+    named = not names_absent(q, [passage for passages in whole.values() for passage in passages])
+    return Evidence(q, cands, vecs, scores, {"sentences": round(time.perf_counter() - t0, 4)}, named=named)
 
 
 def select(ev: Evidence, max_sentences: int) -> list[int]:
@@ -196,7 +197,6 @@ def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k:
     ev = gather(q, q_vec, hits, embed)
     ev.timings["retrieve"] = round(t1 - t0, 4)
     ev.similarity, ev.floor = max(closest, default=0.0), floor
-    ev.named = not names_absent(q, [f"{h.title or ''}\n{h.text}" for h in hits])
     return ev, hits
 
 

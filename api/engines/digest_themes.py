@@ -18,7 +18,7 @@ import numpy as np
 from veille.engines.digest import DocView, Numbering
 from veille.engines.i18n import text_for
 from veille.engines.models import CitedText, Theme
-from veille.index.sparse import _STOP
+from veille.index.sparse import STOP_WORDS
 
 # e5 document means all sit within ~0.03 cosine of each other (anisotropy): themes and "closest
 # pair" are judged on means centred on the selection's average, where distances spread out.
@@ -51,7 +51,7 @@ def centred(views: list[DocView]) -> np.ndarray:
 
 def _words(v: DocView) -> list[str]:
     """Content words of a document's title (weighted x3: titles name subjects) and quoted sentences."""
-    stop = _STOP["en"] | _STOP["fr"]
+    stop = STOP_WORDS["en"] | STOP_WORDS["fr"]
     words = [w.lower() for w in _WORD.findall(" ".join([v.record.title] * 3 + [c.text for c in v.sentences]))]
     return [w for w in words if w not in stop]
 

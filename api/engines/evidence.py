@@ -33,12 +33,17 @@ class Candidate:
     def passage(self) -> str:
         """The document's title and the passage the sentence comes from: what names its subject (a sentence
         that states the fact often says "it" or "the model" where the passage names it)."""
-        return f"{self.hit.title or ''}\n{self.hit.text}"
+        return passage_of(self.hit)
 
     @property
     def page(self) -> int | None:
         """The page the sentence starts on."""
         return self.hit.page_at(self.start)
+
+
+def passage_of(hit: Hit) -> str:
+    """The hit's passage under its document's title."""
+    return f"{hit.title or ''}\n{hit.text}"
 
 
 @lru_cache(maxsize=8192)
@@ -107,7 +112,7 @@ def documents(hits: list[Hit]) -> dict[str, tuple[str, ...]]:
     document names a thing beyond the passage a sentence comes from (see relevance.lexical)."""
     texts: dict[str, list[str]] = {}
     for hit in hits:
-        texts.setdefault(hit.doc_id, []).append(f"{hit.title or ''}\n{hit.text}")
+        texts.setdefault(hit.doc_id, []).append(passage_of(hit))
     return {doc: tuple(parts) for doc, parts in texts.items()}
 
 

@@ -293,13 +293,16 @@ def lexical(q: Question, sentence: str, passage: str, lang: str, document: tuple
     held = _names_in(passage, names)
     share = len(held) / len(names)
     if document and len(held) < len(names):
-        share += DOCUMENT_NAMES * sum(_document_share(document, n) for n in names - held) / len(names)
+        shares = _document_shares(document, names)
+        share += DOCUMENT_NAMES * sum(shares[n] for n in names - held) / len(names)
     return float(terms or 0.0), share
 
 
-@lru_cache(maxsize=4096)
-def _document_share(document: tuple[str, ...], name: str) -> float:
-    return sum(1 for passage in document if name in _names_in(passage, frozenset([name]))) / len(document)
+@lru_cache(maxsize=1024)
+def _document_shares(document: tuple[str, ...], names: frozenset[str]) -> dict[str, float]:
+    """Each name's share of the document's passages that hold it (callers only read the dict)."""
+    held = [_names_in(passage, names) for passage in document]
+    return {name: sum(name in h for h in held) / len(document) for name in names}
 
 
 # An answer weighs a few hundred sentences of ~30 passages, and related questions meet the same ones
