@@ -29,7 +29,9 @@ from veille.ingest.errors import StoreError
 # Everything stays in RAM (Edge's defaults). Memory-mapping the sparse index and the doc_id index
 # (Memory.Cold) opened a 100k store in 0.42 s instead of 0.70 s, but with either one the crash test
 # (tests/index/test_edge.py: kill -9, rerun, compare with a clean ingest) found different search
-# results in ~1 run in 10, never with the defaults (0 in 23): an open time is not worth that.
+# results in ~1 run in 10, never with the defaults (0 in 23): an open time is not worth that. (That
+# test's query then tied 118 chunks at the keyword side's cut, which later failed with the defaults
+# too; it now compares every point and searches rare terms. Memory.Cold was not measured again.)
 PAYLOAD_INDEXES: dict[str, qe.PayloadSchemaType] = {
     "doc_id": qe.PayloadSchemaType.Keyword, "lang": qe.PayloadSchemaType.Keyword,
     "kind": qe.PayloadSchemaType.Keyword, "categories": qe.PayloadSchemaType.Keyword,
