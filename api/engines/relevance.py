@@ -244,6 +244,16 @@ _COMPOUND = re.compile(r"[-/]")
 _NUMBER = re.compile(r"[\d.,%]+")
 
 
+def named_document(q: Question, documents: dict[str, tuple[str, ...]]) -> str | None:
+    """The first document (in retrieval order) whose retrieved passages hold every name and identifier
+    the question gives, bare numbers aside; None when it names nothing or no document holds all."""
+    names = frozenset(s for s in q.salient if not _NUMBER.fullmatch(s))
+    if not names:
+        return None
+    return next((doc for doc, passages in documents.items()
+                 if frozenset().union(*(_names_in(passage, names) for passage in passages)) == names), None)
+
+
 def names_absent(q: Question, texts: list[str]) -> bool:
     """Whether the question names something (a name or an identifier, not a bare number) and none of the
     texts mentions any of it: then the archive does not cover its subject, however close the wording.

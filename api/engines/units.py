@@ -81,7 +81,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # Korean case particles written onto a noun ("언어의", "토큰으로"), longest first where one ends another
 KOREAN_PARTICLES = ("으로", "로", "를", "을", "의", "에서", "에", "은", "는", "이", "가")
 # and, on a unit as a question writes it, conjunctions and copulas too ("편이었나요")
-_ENDINGS = ("과", "와", "이었나요", "였나요", "인가요", "입니까", "이다", "입니다")
+_ENDINGS = ("과", "와", "마다", "이었나요", "였나요", "인가요", "입니까", "이다", "입니다")
 _KOREAN_TAIL = re.compile("(?:" + "|".join([*KOREAN_PARTICLES, *_ENDINGS]) + ")$")
 
 

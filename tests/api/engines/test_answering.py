@@ -30,3 +30,34 @@ def test_each_other_language_gets_its_own_places_among_the_passages(tmp_path: Pa
                           store=kb.store, embed=kb.embed_texts, k=2, filters=SearchFilters(lang=["en"]),
                           floor=0.0)[1]
         assert all(h.lang == "en" for h in only_en)  # the caller's language filter still holds
+
+
+def _paper(folder: Path) -> Path:
+    """A long note on one system: its name in every section but the one that gives the database's size."""
+    folder.mkdir()
+    sections = [f"## Partie {i}\n\nZephyrine règle le paramètre {i} de son encodeur et compare la variante {i} "
+                f"à la précédente sur la tâche {i}." for i in range(40)]
+    sections[31] = "## Data\n\nThe evaluation retrieval database thus contains 1.75T tokens."
+    (folder / "zephyrine.md").write_text("# Zephyrine\n\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
+    for i in range(5):  # closer to the questions in either language than the passage that answers
+        (folder / f"autre-{i}.md").write_text(f"# Autre {i}\n\nLa base de récupération {i} contient des jetons.\n",
+                                              encoding="utf-8")
+        (folder / f"other-{i}.md").write_text(f"# Other {i}\n\nThe base de récupération {i} contient des jetons.\n",
+                                              encoding="utf-8")
+    return folder
+
+
+def test_a_quantity_question_reads_the_figures_of_the_document_it_names(tmp_path: Path) -> None:
+    """The passage that gives a figure in the asked unit reaches the reader however low retrieval ranks it,
+    when the question names its document; the unit is matched across languages (jetons → tokens)."""
+    def hits_of(kb: KnowledgeBase, question: str) -> list[str]:
+        _, hits = collect(question, embedder=kb.queries, store=kb.store, embed=kb.embed_texts, k=2,
+                          filters=SearchFilters(), floor=0.0)
+        return [h.text for h in hits]
+
+    with KnowledgeBase(make_settings(tmp_path / "home"), embedder=FakeEmbedder(), store=MemoryStore()) as kb:
+        kb.ingest([_paper(tmp_path / "notes")])
+        asked = "Combien de jetons contient la base de récupération"
+        assert any("1.75T" in t for t in hits_of(kb, f"{asked} de Zephyrine ?"))
+        assert not any("1.75T" in t for t in hits_of(kb, f"{asked} ?"))  # no name, no document to read
+        assert not any("1.75T" in t for t in hits_of(kb, "Combien de couches a l'encodeur de Zephyrine ?"))
