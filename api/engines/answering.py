@@ -21,6 +21,7 @@ from veille.engines.relevance import (
     named_document,
     names_absent,
     profile,
+    ranking_scores,
     score_sentences,
     units_across,
 )
@@ -76,6 +77,11 @@ class Evidence:
         return float(self.scores.max()) if len(self.scores) else 0.0
 
     @property
+    def ranking(self) -> np.ndarray:
+        """The scores sentences are ranked by (see relevance.ranking_scores)."""
+        return ranking_scores(self.question, [c.hit.lang for c in self.cands], self.scores)
+
+    @property
     def relevant(self) -> bool:
         """Whether anything retrieved answers the question at all."""
         if not self.named or self.similarity < self.floor - GREY_BAND or self.best < self.floor + SENTENCE_MARGIN:
@@ -129,7 +135,7 @@ def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, pool: 
 
 def select(ev: Evidence, max_sentences: int) -> list[int]:
     """Indices of the sentences that best answer, relevant and not redundant, best first."""
-    return [i for i in mmr(ev.scores, ev.vecs, max_sentences) if ev.scores[i] >= ev.floor + SENTENCE_MARGIN]
+    return [i for i in mmr(ev.ranking, ev.vecs, max_sentences) if ev.scores[i] >= ev.floor + SENTENCE_MARGIN]
 
 
 def cite(ev: Evidence, picked: list[int]) -> list[Citation]:

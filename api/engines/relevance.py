@@ -349,6 +349,22 @@ def is_heading(sentence: str) -> bool:
     return len(sentence.split()) <= 12 and not _END.search(sentence.strip())
 
 
+# How much lower e5-small scores a sentence's translation than the sentence itself, by (question language,
+# sentence language): benchmarks/language_gap.py over 500 Tatoeba pairs each (onnx-int8, BENCHMARKS.md).
+# French and Korean were not measured against each other: the larger Korean gap stands for both.
+TRANSLATION_GAP = {("en", "fr"): 0.043, ("fr", "en"): 0.066, ("en", "ko"): 0.062, ("ko", "en"): 0.088,
+                   ("fr", "ko"): 0.088, ("ko", "fr"): 0.088}
+
+
+def ranking_scores(q: Question, langs: list[str], scores: np.ndarray) -> np.ndarray:
+    """The scores to rank sentences by: one in another language than the question's gets back what a
+    translation loses in cosine (TRANSLATION_GAP), so that a Korean note stating the fact competes with
+    English sentences that only share the question's wording. Only ranking: whether anything answers at
+    all still reads the scores themselves (given back there too, 6 more of 300 off-topic questions got an
+    answer)."""
+    return scores + np.asarray([TRANSLATION_GAP.get((q.lang, lang), 0.0) for lang in langs], np.float32)
+
+
 def score_sentences(q_vec: np.ndarray, vecs: np.ndarray, evidence: list[float]) -> np.ndarray:
     """One score per sentence: cosine to the question plus its lexical evidence."""
     if not len(evidence):

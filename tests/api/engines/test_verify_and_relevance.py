@@ -298,3 +298,28 @@ def test_a_counted_noun_is_read_in_the_three_languages() -> None:
     assert across("paramètre")[1:3] == ("parameters", "paramètres")  # singular or plural
     assert across("widgets") == ("widgets",)  # not a counted noun of the list: itself only
     assert not gives_unit(korean.units, "The model has 12 layers.")
+    every = profile("Fusion-in-Decoder는 몇 스텝마다 모델을 평가하나요?")  # "every how many steps"
+    assert gives_unit(every.units, "We evaluate models every 500 steps.")
+
+
+def test_a_translation_is_ranked_with_what_its_language_costs_it_given_back() -> None:
+    """e5 scores a sentence's translation below the sentence itself (TRANSLATION_GAP): ranking gives it
+    back, by question and sentence language, so a Korean note's statement outranks an English sentence
+    that scores a little higher; whether anything answers still reads the scores themselves."""
+    from veille.engines.answering import Evidence, select
+    from veille.engines.relevance import TRANSLATION_GAP, ranking_scores
+
+    q = profile("How many tokens does the cache hold?")
+    scores = np.array([1.00, 0.96, 0.96], np.float32)
+    ranked = ranking_scores(q, ["en", "ko", "fr"], scores)
+    assert np.allclose(ranked - scores, np.array([0.0, TRANSLATION_GAP["en", "ko"], TRANSLATION_GAP["en", "fr"]]))
+    assert ranked[1] > ranked[2] > ranked[0]  # both past the English one, the Korean (gap 0.062) most
+    hits = [_hit("The cache holds many tokens.", "en", 1),
+            _hit("이 캐시는 최대 4096개의 토큰을 메모리에 담는다.", "ko", 2)]
+    cands = candidates(hits)
+    vecs = np.eye(2, 4, dtype=np.float32)
+    ev = Evidence(q, cands, vecs, np.array([1.00, 0.97], np.float32), floor=0.83)
+    assert select(ev, 1) == [1] and ev.best == np.float32(1.0)
+    weak = Evidence(q, cands, vecs, np.array([0.92, 0.895], np.float32), floor=0.83)
+    assert select(weak, 2) == [0]  # ranked first, the Korean sentence is still below the floor's margin
+
