@@ -61,3 +61,16 @@ def test_a_quantity_question_reads_the_figures_of_the_document_it_names(tmp_path
         assert any("1.75T" in t for t in hits_of(kb, f"{asked} de Zephyrine ?"))
         assert not any("1.75T" in t for t in hits_of(kb, f"{asked} ?"))  # no name, no document to read
         assert not any("1.75T" in t for t in hits_of(kb, "Combien de couches a l'encodeur de Zephyrine ?"))
+
+
+def test_each_other_language_gets_its_own_places_among_the_sentences_embedded() -> None:
+    """Lexical evidence ranks a Korean sentence below English ones that share the question's words: the
+    best few of each other answer language are embedded all the same."""
+    from veille.engines.answering import pooled
+
+    lexical = [0.9, 0.8, 0.7, 0.6, 0.5, 0.2, 0.1, 0.05]
+    langs = ["en", "en", "en", "en", "en", "ko", "ko", "und"]
+    assert pooled(lexical, langs, "en", pool=4, reserved=1) == [0, 1, 2, 5]
+    assert pooled(lexical, langs, "en", pool=4, reserved=0) == [0, 1, 2, 3]
+    assert pooled(lexical, langs, "ko", pool=3, reserved=2) == [0, 1, 2]  # the own language competes on its words
+    assert pooled(lexical, langs, "en", pool=20, reserved=1) == list(range(8))
