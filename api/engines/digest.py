@@ -8,6 +8,7 @@ the document. Vectors come from the store (chunks) and the embedding cache (sent
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from veille.engines.models import Citation, CitedText, DigestEntry
 from veille.engines.relevance import is_heading, mmr
 from veille.index.models import DocRecord, Hit
 from veille.index.retrieval import hit_from_payload
+from veille.index.sparse import tokenize
 from veille.ingest.errors import NotFoundError
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -84,8 +86,27 @@ def load_sentences(v: DocView, focus: np.ndarray, embed: Embed) -> None:
     """Sentences of the document's chunks closest to `focus` (the topic, or the document itself)."""
     order = np.argsort(-(v.vecs @ focus), kind="stable")[:CHUNKS_PER_DOC]
     hits = [_as_hit(v, v.payloads[i], rank) for rank, i in enumerate(sorted(order), start=1)]
-    v.sentences = [c for c in candidates(hits) if _readable(c.text) and not _cut(c, v.record.kind)]
+    every = candidates(hits)
+    shared = _shared_terms([(v.record.title, v.record.lang), *((c.text, c.hit.lang) for c in every)])
+    v.sentences = [c for c in every if _readable(c.text) and not _cut(c, v.record.kind)
+                   and _terms(c.text, c.hit.lang) & shared]
     v.svecs = embed([c.text for c in v.sentences]) if v.sentences else np.zeros((0, len(focus)), np.float32)
+
+
+def _terms(sentence: str, lang: str) -> frozenset[str]:
+    """A sentence's content terms (stems, names), figures aside."""
+    return frozenset(t for t in tokenize(sentence, lang) if not t.isdigit())
+
+
+def _shared_terms(sentences: list[tuple[str, str]]) -> set[str]:
+    """The terms found in at least two distinct (sentence, language) pairs, the title among them. A key
+    point shares some with the rest of its document; a byline ("Notes de veille, rédigées pour…"), a
+    navigation line or a licence notice shares none: its words are not the document's subject, whatever
+    its cosine says (e5 put the demo note's byline as close to the topic as its on-topic sentences)."""
+    seen: Counter[str] = Counter()
+    for text, lang in dict.fromkeys((" ".join(text.split()), lang) for text, lang in sentences):
+        seen.update(_terms(text, lang))
+    return {term for term, n in seen.items() if n >= 2}
 
 
 CAPTION = re.compile(r"\s*(?:Figure|Fig\.|Table|Tableau|그림|표)\s*\d+[.:]?", re.IGNORECASE)  # describes a figure

@@ -141,3 +141,17 @@ def test_the_summary_goes_theme_by_theme_with_the_most_relevant_document() -> No
                                              "**rag** (1 document) : Ce que c apporte."]
     assert [line.citations for line in lines] == [[2], [3]]
     assert [line.text for line in summary(entries, themes[:1], "fr")] == [e.new.text for e in entries]  # type: ignore[union-attr]
+
+
+def test_a_byline_is_not_a_key_point(kb: KnowledgeBase) -> None:
+    """The sample French note opens with a byline that e5 puts as close to the topic as its statements:
+    it shares no word with the rest of the note, so it is not quoted."""
+    from veille.engines.digest import _shared_terms, _terms
+
+    d = kb.digest("KV cache compression", lang="en")
+    assert any(c.doc_id.startswith("note:cache-kv-memoire") for c in d.citations)
+    assert not any("Notes de veille" in c.quote for c in d.citations)
+    note = [("Le cache KV et la mémoire", "fr"), ("Notes de veille, rédigées pour la démonstration.", "fr"),
+            ("Le cache croît avec le contexte.", "fr"), ("La mémoire du cache double.", "fr")]
+    shared = _shared_terms(note)
+    assert not _terms(note[1][0], "fr") & shared and _terms(note[2][0], "fr") & shared
