@@ -116,7 +116,23 @@ def _readable(sentence: str) -> bool:
     """Statements only: no titles or labels, no formula or table debris."""
     letters = sum(ch.isalpha() for ch in sentence)
     return (not is_heading(sentence) and not _title_like(sentence) and not CAPTION.match(sentence)
-            and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6)
+            and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6 and not _debris(sentence))
+
+
+# Extraction debris that reads like prose: footnote links ("1lucene.apache.org 2spacy.io …"), a slide's or
+# section's number and title ("119 Are AI agents going commercial?", "35 Frontier labs face up to …"), and a
+# PDF's overlaid or scrambled text layers, which repeat words ("Article premier - Les hommes Article premier
+# - …") or glue them across a full stop ("à l'oppression.Art principe").
+_LINK = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|org|net|edu)\b", re.IGNORECASE)  # not .ai: Character.AI
+_NUMBERED_TITLE = re.compile(r"^\s*\d{1,3}\s+[A-Z]")
+_GLUED = re.compile(r"[a-zà-ÿ]{2}\.[A-ZÀ-Ý][a-zà-ÿ]")
+
+
+def _debris(sentence: str) -> bool:
+    words = sentence.lower().split()
+    runs = list(zip(words, words[1:], words[2:], words[3:], words[4:], strict=False))  # prose: not 5 words twice
+    return (_LINK.search(sentence) is not None or _GLUED.search(sentence) is not None or len(set(runs)) < len(runs)
+            or (_NUMBERED_TITLE.match(sentence) is not None and not sentence.rstrip().endswith(".")))
 
 
 def _cut(c: Candidate, v_kind: str) -> bool:

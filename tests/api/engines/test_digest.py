@@ -155,3 +155,20 @@ def test_a_byline_is_not_a_key_point(kb: KnowledgeBase) -> None:
             ("Le cache croît avec le contexte.", "fr"), ("La mémoire du cache double.", "fr")]
     shared = _shared_terms(note)
     assert not _terms(note[1][0], "fr") & shared and _terms(note[2][0], "fr") & shared
+
+
+@pytest.mark.parametrize("sentence, debris", [
+    ("1lucene.apache.org 2spacy.io 3github.com/facebookresearch/faiss tion over the concatenation of passages", True),
+    ("119 Are AI agents going commercial?", True),
+    ("35 Frontier labs face up to the realities of the power grid and work on mitigations", True),
+    ("Article premier - Les hommes Article premier - Les hommes de l’homme et du citoyen.", True),
+    ("-Le ésistance à l’oppression.Art principe de toute Souverainet icle 3Le principe de toute", True),
+    ("Noam Shazeer of Character.ai sold his team back to Google for $2.5B.", False),
+    ("We reach strong performance on a single task and strong performance on a variety of tasks.", False),
+    ("2 trillion tokens are retrieved from the database at every step.", False),
+    ("We check whether the title and authors match the title and authors in the PDF.", False),
+])
+def test_extraction_debris_is_not_a_key_point(sentence: str, debris: bool) -> None:
+    from veille.engines.digest import _debris
+
+    assert _debris(sentence) is debris
