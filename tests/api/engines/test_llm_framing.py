@@ -63,7 +63,7 @@ def test_an_order_inside_a_stored_note_changes_nothing(kb: KnowledgeBase, server
     assert "VEILLE-PWNED" not in a.answer and a.mode == "llm" and "linéairement" in a.answer
     d = kb.digest("cache KV et longueur du contexte", lang="fr")
     summary_prompt = server.requests[-1]["messages"][-1]["content"]
-    assert "maintenance mode" in summary_prompt  # the note's order was among the quotes (quoted, as data)
+    assert ORDER in summary_prompt  # the note's order was among the quotes (quoted, as data)
     assert d.mode == "llm" and all("VEILLE-PWNED" not in s.text for s in d.summary)
     assert any("linéairement" in s.text for s in d.summary)
 
