@@ -16,6 +16,7 @@ from veille.engines.models import Answer, Citation
 from veille.engines.relevance import (
     Question,
     evidence_score,
+    gives_quantity,
     gives_unit,
     mmr,
     named_document,
@@ -220,7 +221,7 @@ def _figures_of_named(q: Question, q_vec: np.ndarray, store: Store, filters: Sea
     paper (16th-56th within it over ../shared/corpus), while the name and the unit point straight at it.
     The document's passages are read by an exact search within it (the caller's filters hold), nearest
     first: milliseconds, and nothing to embed."""
-    if not q.units:
+    if not q.units and not q.quantities:
         return []
     doc = named_document(q, documents(hits))
     if doc is None:
@@ -229,8 +230,12 @@ def _figures_of_named(q: Question, q_vec: np.ndarray, store: Store, filters: Sea
     rows = store.query(q_vec.tolist(), None, "dense", DOCUMENT_DEPTH, filters.model_copy(update={"doc_id": [doc]}),
                        False, ("text",))
     found = list(islice(((score, p) for score, p in rows
-                         if p["chunk_id"] not in held and gives_unit(q.units, p.get("text", ""))), limit))
+                         if p["chunk_id"] not in held and _gives_asked(q, p.get("text", ""))), limit))
     return [hit_from_payload(len(hits) + i, score, p) for i, (score, p) in enumerate(whole(store, found), start=1)]
+
+
+def _gives_asked(q: Question, text: str) -> bool:
+    return gives_unit(q.units, text) or gives_quantity(q.quantities, text)
 
 
 def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k: int,

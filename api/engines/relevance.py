@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from veille.engines.units import KOREAN_PARTICLES, across, known, measured_in
+from veille.engines.units import KOREAN_PARTICLES, across, known, measured_in, quantities_named
 from veille.index.sparse import STOP_WORDS, tokenize
 from veille.ingest.lang import detect_language
 
@@ -110,6 +110,7 @@ class Question:
     units: list[str] = field(default_factory=list)
     duration: bool = False  # asks how long: only a figure in a time unit answers
     unit_phrases: tuple[str, ...] = ()  # the asked unit as the question words it ("erreurs", "동일한 레이어")
+    quantities: tuple[str, ...] = ()  # the named quantity's words in three languages ("batch size", "표준편차")
 
 
 def _salient(text: str) -> set[str]:
@@ -154,9 +155,10 @@ def profile(question: str, lang: str | None = None) -> Question:
     units += measured_in(question)  # "longueur de contexte" counts in tokens
     units = [word for unit in dict.fromkeys(units) for word in across(unit)]  # "토큰" also means "tokens", "jetons"
     units += DURATION_UNITS if duration else []
+    quantities = quantities_named(question)
     return Question(text=question, lang=lang, terms=terms, salient=salient,
-                    quantitative=bool(_QUANTITY.search(question)) or bool(units), units=units, duration=duration,
-                    unit_phrases=tuple(phrases))
+                    quantitative=bool(_QUANTITY.search(question) or units or quantities), units=units,
+                    duration=duration, unit_phrases=tuple(phrases), quantities=quantities)
 
 
 def _units_asked(question: str, salient: set[str]) -> tuple[list[str], list[str]]:
@@ -217,6 +219,17 @@ def _listed_match(q: Question, phrase: str) -> bool | None:
     return any(set(entry) & set(q.units) for entry in entries) if entries else None
 
 
+def gives_quantity(names: tuple[str, ...], sentence: str) -> bool:
+    """The named quantity followed by a figure in the same clause ("a batch size of 1024", "학습률은 0.001")."""
+    return bool(names) and _quantity_pattern(names).search(sentence) is not None
+
+
+@lru_cache(maxsize=256)
+def _quantity_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")[^.;:!?\d]{0,40}?\d",
+                      re.IGNORECASE)
+
+
 def gives_unit(units: list[str], sentence: str) -> bool:
     """A figure followed (within two words) by one of `units`, singular or plural ("2 bits", "32 layers")."""
     return bool(units) and _unit_pattern(tuple(units)).search(sentence) is not None
@@ -245,13 +258,19 @@ _NUMBER = re.compile(r"[\d.,%]+")
 
 
 def named_document(q: Question, documents: dict[str, tuple[str, ...]]) -> str | None:
-    """The first document (in retrieval order) whose retrieved passages hold every name and identifier
-    the question gives, bare numbers aside; None when it names nothing or no document holds all."""
+    """The document the question names: of those whose retrieved passages hold every name and identifier
+    the question gives (bare numbers aside), the one naming them in most of its passages (the paper a
+    name stands for, not a note that mentions it once), the first retrieved on a tie; None when the
+    question names nothing or no document holds all."""
     names = frozenset(s for s in q.salient if not _NUMBER.fullmatch(s))
     if not names:
         return None
-    return next((doc for doc, passages in documents.items()
-                 if frozenset().union(*(_names_in(passage, names) for passage in passages)) == names), None)
+    found: list[tuple[float, str]] = []
+    for doc, passages in documents.items():
+        held = [_names_in(passage, names) for passage in passages]
+        if frozenset().union(*held) == names:
+            found.append((sum(h == names for h in held) / len(held), doc))
+    return max(found, key=lambda f: f[0])[1] if found else None  # max keeps the first of equals
 
 
 def names_absent(q: Question, texts: list[str]) -> bool:
@@ -337,7 +356,8 @@ def evidence_score(q: Question, sentence: str, passage: str, lang: str, rank: in
     prose closes its sentences, so an open one is a table row, a caption or a line a float cut; a
     Markdown table's row weighs as little. `document`: see `lexical`."""
     terms, salient = lexical(q, sentence, passage, lang, document)
-    unit = W_UNIT if unit_meant or (q.units and gives_unit(q.units, sentence)) else 0.0
+    asked = unit_meant or (q.units and gives_unit(q.units, sentence)) or gives_quantity(q.quantities, sentence)
+    unit = W_UNIT if asked else 0.0
     quantity = W_QUANTITY if q.quantitative and has_measure(sentence) and (unit or not q.duration) else 0.0
     debris = (paged and not _CLOSED.search(sentence)) or _TABLE_ROW.search(sentence) is not None
     states = W_HEADING * is_heading(sentence) + W_OPEN * debris  # what a title, a label or debris lacks

@@ -73,6 +73,27 @@ COUNTED: tuple[tuple[str, ...], ...] = (
     ("points", "points", "포인트", "점"),
     ("times", "fois", "배"),
 )
+# Quantities a question names, each with its usual words in the three languages: the sentence that answers
+# writes the name, then the figure ("a batch size of 1024", "standard deviation of 0.006"), and a question in
+# another language names it in its own ("taille de batch", "표준편차"). Hyperparameters and measures of AI
+# papers, a small closed class like the counted nouns.
+QUANTITIES: tuple[tuple[str, ...], ...] = (
+    ("batch size", "taille de batch", "taille du batch", "taille de lot", "taille des lots", "배치 크기",
+     "배치 사이즈"),
+    ("learning rate", "taux d'apprentissage", "학습률"),
+    ("standard deviation", "écart-type", "écart type", "표준편차"),
+    ("weight decay", "décroissance des poids", "décroissance de poids", "가중치 감쇠"),
+    ("dropout", "taux d'abandon", "드롭아웃"),
+    ("warmup", "warm-up", "préchauffage", "échauffement", "워밍업", "웜업"),
+    ("temperature", "température", "온도"),
+    ("perplexity", "perplexité", "퍼플렉서티", "혼란도"),
+    ("sequence length", "longueur de séquence", "longueur de la séquence", "시퀀스 길이"),
+    ("vocabulary size", "taille du vocabulaire", "taille de vocabulaire", "어휘 크기"),
+    ("hidden size", "hidden dimension", "dimension cachée", "taille cachée", "은닉 크기", "은닉 차원"),
+    ("compression ratio", "compression rate", "taux de compression", "압축률", "압축 비율"),
+    ("win rate", "taux de victoire", "승률"),
+    ("recall", "rappel", "재현율"),
+)
 # Quantities a question names without the unit they are counted in: a context (window) is counted in
 # tokens, whichever language asks ("longueur de contexte" is answered by "128K 토큰").
 _MEASURED_IN = ((re.compile(r"\bcontext (?:length|window|size)|\b(?:longueur|taille|fenêtre) de contexte|"
@@ -105,6 +126,18 @@ def across(unit: str) -> tuple[str, ...]:
 def measured_in(question: str) -> list[str]:
     """The units of the quantities the question names ("context length" → tokens), empty when none."""
     return [unit for pattern, unit in _MEASURED_IN if pattern.search(question)]
+
+
+def quantities_named(question: str) -> tuple[str, ...]:
+    """The words, in the three languages, of every quantity of QUANTITIES the question names."""
+    low = question.lower().replace("’", "'")
+    return tuple(word for entry in QUANTITIES if any(_names(low, word) for word in entry) for word in entry)
+
+
+def _names(text_low: str, phrase: str) -> bool:
+    # Korean particles stick to the noun ("표준편차는"): no boundary after Hangul
+    after = "" if _HANGUL.match(phrase[-1]) else r"(?![\w-])"
+    return re.search(rf"(?<![\w-]){re.escape(phrase)}{after}", text_low) is not None
 
 
 def known(word: str) -> tuple[str, ...] | None:

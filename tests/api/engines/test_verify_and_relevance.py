@@ -323,3 +323,30 @@ def test_a_translation_is_ranked_with_what_its_language_costs_it_given_back() ->
     weak = Evidence(q, cands, vecs, np.array([0.92, 0.895], np.float32), floor=0.83)
     assert select(weak, 2) == [0]  # ranked first, the Korean sentence is still below the floor's margin
 
+
+
+def test_a_named_quantity_is_read_in_the_three_languages() -> None:
+    """A question naming a hyperparameter or a measure ("taille de batch", "표준편차") is answered by the
+    sentence writing its name, in any language, then the figure."""
+    from veille.engines.relevance import gives_quantity
+
+    korean = profile("OPT의 가중치 초기화에 사용된 정규분포의 표준편차는 얼마인가요?")
+    assert korean.quantitative and "standard deviation" in korean.quantities
+    assert gives_quantity(korean.quantities, "We use a normal distribution with standard deviation of 0.006.")
+    assert not gives_quantity(korean.quantities, "The standard deviation is reported in the appendix.")  # no figure
+    french = profile("Quelle taille de batch utilise le plus grand modèle ?")
+    assert gives_quantity(french.quantities, "The largest model is trained with a batch size of 1024.")
+    assert gives_quantity(profile("What learning rate was used?").quantities, "학습률은 0.001로 설정했다.")
+    assert profile("How many layers does it have?").quantities == ()
+
+
+def test_the_named_document_is_the_one_naming_it_most() -> None:
+    """A note mentioning OPT once is not the OPT paper, even when retrieval ranks it first."""
+    from veille.engines.relevance import named_document
+
+    q = profile("What standard deviation does OPT use?")
+    docs = {"note": ("Daily papers\nTroL beats larger models.", "Daily papers\nUnlike OPT, it is small."),
+            "paper": ("OPT: Open Pre-trained\nWe train OPT.", "OPT: Open Pre-trained\nInit.")}
+    assert named_document(q, docs) == "paper"
+    assert named_document(profile("What standard deviation does Zephyrine use?"), docs) is None
+    assert named_document(profile("What standard deviation is used?"), docs) is None  # names nothing
