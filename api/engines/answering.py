@@ -52,9 +52,9 @@ FETCH = 3  # passages fetched per passage asked for, so the pool reaches past th
 # 111 questions, 2 to 6 answered alike, one more fact stated than without (a Korean sentence 51st of
 # 395 by lexical evidence, 4th among the Korean ones).
 OTHER_LANGUAGE_PLACES = 3
-# Passages of the document a quantity question names that give a figure in the asked unit, read from the
-# store whatever their rank (see _figures_of_named); over the 111 questions of benchmarks/ and
-# ../shared/eval, 6, 12 and 40 answered alike, 2.7 passages added on average.
+# Passages of the document a quantity question names that give a figure in the asked unit or quantity, read
+# from the store whatever their rank (see _figures_of_named); over the 111 questions of benchmarks/ and
+# ../shared/eval, 6, 12 and 40 state the same 102 facts.
 FIGURES_OF_NAMED = 12
 DOCUMENT_DEPTH = 2000  # a document's passages read at most (a 300-page book has ~1,000)
 _LATIN_OR_HANGUL = re.compile(r"[A-Za-zÀ-ɏ\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
@@ -215,10 +215,11 @@ def _lexical_extra(question: str, q_vec: np.ndarray, store: Store, filters: Sear
 
 def _figures_of_named(q: Question, q_vec: np.ndarray, store: Store, filters: SearchFilters, hits: list[Hit],
                       limit: int = FIGURES_OF_NAMED) -> list[Hit]:
-    """The passages of the document the question names that give a figure in the asked unit (in any of
-    the archive's languages) and that retrieval left out. A question in another language than a long
-    paper ranks the passage stating "contains 1.75T tokens" or "10 languages" among hundreds of the same
-    paper (16th-56th within it over ../shared/corpus), while the name and the unit point straight at it.
+    """The passages of the document the question names that give a figure in the asked unit, or after the
+    named quantity, in any of the archive's languages, and that retrieval left out. A question in another
+    language than a long paper ranks the passage stating "contains 1.75T tokens" or "a batch size of 1024"
+    among hundreds of the same paper (16th-56th within it over ../shared/corpus), while the name and the
+    unit point straight at it.
     The document's passages are read by an exact search within it (the caller's filters hold), nearest
     first: milliseconds, and nothing to embed."""
     if not q.units and not q.quantities:

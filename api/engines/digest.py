@@ -87,9 +87,10 @@ def load_sentences(v: DocView, focus: np.ndarray, embed: Embed) -> None:
     order = np.argsort(-(v.vecs @ focus), kind="stable")[:CHUNKS_PER_DOC]
     hits = [_as_hit(v, v.payloads[i], rank) for rank, i in enumerate(sorted(order), start=1)]
     every = candidates(hits)
-    shared = _shared_terms([(v.record.title, v.record.lang), *((c.text, c.hit.lang) for c in every)])
-    v.sentences = [c for c in every if _readable(c.text) and not _cut(c, v.record.kind)
-                   and _terms(c.text, c.hit.lang) & shared]
+    terms = [_terms(c.text, c.hit.lang) for c in every]
+    shared = _shared_terms([_terms(v.record.title, v.record.lang), *terms], [v.record.title, *(c.text for c in every)])
+    v.sentences = [c for c, mine in zip(every, terms, strict=True)
+                   if _readable(c.text) and not _cut(c, v.record.kind) and mine & shared]
     v.svecs = embed([c.text for c in v.sentences]) if v.sentences else np.zeros((0, len(focus)), np.float32)
 
 
@@ -98,14 +99,14 @@ def _terms(sentence: str, lang: str) -> frozenset[str]:
     return frozenset(t for t in tokenize(sentence, lang) if not t.isdigit())
 
 
-def _shared_terms(sentences: list[tuple[str, str]]) -> set[str]:
-    """The terms found in at least two distinct (sentence, language) pairs, the title among them. A key
-    point shares some with the rest of its document; a byline ("Notes de veille, rédigées pour…"), a
+def _shared_terms(terms: list[frozenset[str]], texts: list[str]) -> set[str]:
+    """The terms of at least two distinct sentences (`texts`, each with its `terms`), the title among them.
+    A key point shares some with the rest of its document; a byline ("Notes de veille, rédigées pour…"), a
     navigation line or a licence notice shares none: its words are not the document's subject, whatever
     its cosine says (e5 put the demo note's byline as close to the topic as its on-topic sentences)."""
     seen: Counter[str] = Counter()
-    for text, lang in dict.fromkeys((" ".join(text.split()), lang) for text, lang in sentences):
-        seen.update(_terms(text, lang))
+    for mine in dict(zip((" ".join(t.split()) for t in texts), terms, strict=True)).values():
+        seen.update(mine)
     return {term for term, n in seen.items() if n >= 2}
 
 

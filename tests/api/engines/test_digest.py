@@ -153,8 +153,9 @@ def test_a_byline_is_not_a_key_point(kb: KnowledgeBase) -> None:
     assert not any("Notes de veille" in c.quote for c in d.citations)
     note = [("Le cache KV et la mémoire", "fr"), ("Notes de veille, rédigées pour la démonstration.", "fr"),
             ("Le cache croît avec le contexte.", "fr"), ("La mémoire du cache double.", "fr")]
-    shared = _shared_terms(note)
-    assert not _terms(note[1][0], "fr") & shared and _terms(note[2][0], "fr") & shared
+    terms = [_terms(text, lang) for text, lang in note]
+    shared = _shared_terms(terms, [text for text, _ in note])
+    assert not terms[1] & shared and terms[2] & shared
 
 
 @pytest.mark.parametrize("sentence, debris", [
