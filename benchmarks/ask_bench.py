@@ -6,10 +6,11 @@ The shared corpus is ingested into a throwaway home (or the store of `--home` is
 question file is asked twice in one process: first with an empty embedding cache, so no sentence of
 any answer has been embedded yet (what a user asking a new question meets), then again (a question
 asked before). Per file: hit@5 of the gold source, gold source cited, fact stated, ask p50/p95 of
-both runs. The default files: kb-questions.jsonl from ../shared/eval and the five sets of
-benchmarks/ (dev: written after the reader's first calibration; holdout, fresh, untuned and blind:
-written from sentences drawn at random before their answers were read; the reader was since adjusted
-on the misses of dev, holdout and fresh, on one of untuned's (stop 29), never on blind's).
+both runs. The default files: kb-questions.jsonl from ../shared/eval and the six sets of
+benchmarks/ (dev: written after the reader's first calibration; holdout, fresh, untuned, blind and
+drawn: written from sentences drawn at random before their answers were read; the reader was since
+adjusted on the misses of dev, holdout and fresh, of untuned (stops 29 and 32), of blind (stop 31) and
+on one of drawn's (z05, stop 32, the set's only miss when it was written)).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SETS = [SHARED / "eval" / "kb-questions.jsonl", ROOT / "benchmarks" / "dev-questions.jsonl",
         ROOT / "benchmarks" / "holdout-questions.jsonl", ROOT / "benchmarks" / "fresh-questions.jsonl",
-        ROOT / "benchmarks" / "untuned-questions.jsonl", ROOT / "benchmarks" / "blind-questions.jsonl"]
+        ROOT / "benchmarks" / "untuned-questions.jsonl", ROOT / "benchmarks" / "blind-questions.jsonl",
+        ROOT / "benchmarks" / "drawn-questions.jsonl"]
 TITLE = "Offline answers: fact stated, first-time ask latency"
 
 
