@@ -16,8 +16,6 @@ from veille.engines.models import Answer, Citation
 from veille.engines.relevance import (
     Question,
     evidence_score,
-    gives_quantity,
-    gives_unit,
     mmr,
     named_document,
     names_absent,
@@ -26,6 +24,7 @@ from veille.engines.relevance import (
     score_sentences,
     units_across,
 )
+from veille.engines.units import gives_quantity, gives_unit
 from veille.index.embedder import Embedder
 from veille.index.fusion import whole
 from veille.index.models import Hit, SearchFilters

@@ -9,7 +9,8 @@ after a figure in the shared corpus's papers (tokens, parameters, pages, papers,
 neighbours, points, tasks, passages, queries, citations, documents, instances, epochs, links,
 models) and the rest of the same class, each with its usual French and Korean words (Korean AI
 writing often keeps the English word in Hangul: 토큰, 레이어, 스텝). Time units are
-relevance.DURATION_UNITS.
+relevance.DURATION_UNITS. The quantities a question may name instead ("batch size", "표준편차") are listed
+the same way, and a sentence gives the asked unit or quantity when `gives_unit` or `gives_quantity` says so.
 """
 
 from __future__ import annotations
@@ -144,3 +145,36 @@ def known(word: str) -> tuple[str, ...] | None:
     """The words for `word` (itself included) when it is a counted noun of the list, else None."""
     found = across(word.lower())
     return found if len(found) > 1 else None
+
+
+def gives_quantity(names: tuple[str, ...], sentence: str) -> bool:
+    """The named quantity followed by a figure in the same clause ("a batch size of 1024", "학습률은 0.001")."""
+    return bool(names) and _quantity_pattern(names).search(sentence) is not None
+
+
+@lru_cache(maxsize=256)
+def _quantity_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")[^.;:!?\d]{0,40}?\d",
+                      re.IGNORECASE)
+
+
+def gives_unit(units: list[str], sentence: str) -> bool:
+    """A figure followed (within two words) by one of `units`, singular or plural ("2 bits", "32 layers")."""
+    return bool(units) and _unit_pattern(tuple(units)).search(sentence) is not None
+
+
+@lru_cache(maxsize=256)
+def _unit_pattern(units: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for all of a question's units, compiled once: the reader tries it on every candidate
+    sentence, and a time question has twenty units (one search per unit and sentence took ~17 ms an answer)."""
+    words: list[str] = []
+    syllables: list[str] = []
+    for unit in units:
+        stem = re.escape(unit[:-1] if len(unit) > 3 and unit.endswith("s") else unit)
+        # a one-syllable Korean unit only right after the figure ("3일", not "3 일반")
+        (syllables if len(unit) == 1 else words).append(stem)
+    # the unit word itself, with at most a plural or a particle after it ("ans", not "answers")
+    tails = [r"\s*(?:[^\W\d]+\s+){0,2}(?:" + "|".join(words) + r")\w{0,3}(?!\w)"] if words else []
+    # or after a generic counter: "6개의 층" answers "몇 개의 층"
+    tails += [r"(?:(?:개|가지|종류)의?\s+)?(?:" + "|".join(syllables) + ")"] if syllables else []
+    return re.compile(r"\d[\d,.]*(?:" + "|".join(tails) + ")", re.IGNORECASE)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from veille.engines.evidence import candidates, continued, documents
-from veille.engines.relevance import evidence_score, gives_unit, has_measure, mmr, names_absent, profile, units_across
+from veille.engines.relevance import evidence_score, has_measure, mmr, names_absent, profile, units_across
+from veille.engines.units import gives_unit
 from veille.engines.verify import claims, figures, support
 from veille.index.memory import FakeEmbedder
 from veille.index.models import Hit
@@ -328,7 +329,7 @@ def test_a_translation_is_ranked_with_what_its_language_costs_it_given_back() ->
 def test_a_named_quantity_is_read_in_the_three_languages() -> None:
     """A question naming a hyperparameter or a measure ("taille de batch", "표준편차") is answered by the
     sentence writing its name, in any language, then the figure."""
-    from veille.engines.relevance import gives_quantity
+    from veille.engines.units import gives_quantity
 
     korean = profile("OPT의 가중치 초기화에 사용된 정규분포의 표준편차는 얼마인가요?")
     assert korean.quantitative and "standard deviation" in korean.quantities
