@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from veille.engines.loanwords import terms_of
 from veille.engines.units import (
     KOREAN_PARTICLES,
     across,
@@ -23,7 +24,7 @@ from veille.engines.units import (
     measured_in,
     quantities_named,
 )
-from veille.index.sparse import STOP_WORDS, tokenize
+from veille.index.sparse import STOP_WORDS
 from veille.ingest.lang import detect_language
 
 _SALIENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+%]*")
@@ -103,7 +104,7 @@ _ASKING = ("how many much what which who whom whose when where why during combie
 def _not_terms(lang: str) -> frozenset[str]:
     words = _ASKING + (" " + " ".join(STOP_WORDS.get(lang, ())) if lang != "en" else "")
     # Kiwi tags "몇" as a numeral only before a counter: the words themselves go too
-    return frozenset(t for tokens_lang in {lang, "en"} for t in tokenize(words, tokens_lang)) | set(_ASKING.split())
+    return frozenset(t for tokens_lang in {lang, "en"} for t in terms_of(words, tokens_lang)) | set(_ASKING.split())
 
 
 @dataclass
@@ -141,14 +142,14 @@ def _salient(text: str) -> set[str]:
 def profile(question: str, lang: str | None = None) -> Question:
     """Terms, salient tokens and quantity cue of a question."""
     lang = lang or detect_language(question, min_letters=8)
-    terms = set(tokenize(question, lang))
+    terms = set(terms_of(question, lang))
     if lang != "ko":
-        terms |= set(tokenize(question, "en"))  # a French question meets English passages on shared stems
+        terms |= set(terms_of(question, "en"))  # a French question meets English passages on shared stems
     terms -= _not_terms(lang)
     salient = _salient(question)
     # Names are scored as salient tokens; counting them as terms too would make every sentence that
     # merely names the subject outrank the one that answers about it.
-    terms -= {t for s in salient for t in {*tokenize(s, "en"), *tokenize(s, lang)}}  # Kiwi splits "H100"
+    terms -= {t for s in salient for t in {*terms_of(s, "en"), *terms_of(s, lang)}}  # Kiwi splits "H100"
     units, phrases = _units_asked(question, salient)
     duration = bool(_DURATION_ASKED.search(question))
     counted = _KOREAN_COUNTED.search(question)
@@ -313,7 +314,7 @@ def _document_shares(document: tuple[str, ...], names: frozenset[str]) -> dict[s
 # again: tokenizing them (Kiwi for Korean, Snowball elsewhere) was ~70 % of an answer's time.
 @lru_cache(maxsize=16384)
 def _terms(sentence: str, lang: str) -> frozenset[str]:
-    return frozenset(tokenize(sentence, lang))
+    return frozenset(terms_of(sentence, lang))
 
 
 @lru_cache(maxsize=8192)

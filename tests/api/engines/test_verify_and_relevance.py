@@ -351,3 +351,18 @@ def test_the_named_document_is_the_one_naming_it_most() -> None:
     assert named_document(q, docs) == "paper"
     assert named_document(profile("What standard deviation does Zephyrine use?"), docs) is None
     assert named_document(profile("What standard deviation is used?"), docs) is None  # names nothing
+
+
+def test_korean_loanwords_are_read_as_the_english_words_they_transliterate() -> None:
+    """"어떤 섹션" shares a term with "the Related Work section", "추가 코퍼스" with "additional corpus"."""
+    from veille.engines.loanwords import LOANWORDS, terms_of
+    from veille.engines.relevance import lexical
+    from veille.index.sparse import tokenize
+
+    for korean, english in LOANWORDS.items():  # one Kiwi morpheme, one English stem: else it could never match
+        whole = korean in tokenize(f"{korean}를 사용했다", "ko") and korean in tokenize(f"이 {korean}는 좋다", "ko")
+        assert whole and len(tokenize(english, "en")) == 1, korean
+    assert "corpus" in terms_of("6조 개의 추가 코퍼스를 사전 학습했다.", "ko")
+    q = profile("PaSa는 각 논문에서 어떤 섹션을 추출하나요?")
+    assert lexical(q, "We extract the Related Work section of each paper.", "PaSa", "en")[0] > 0
+    assert lexical(q, "We extract the abstract of each paper.", "PaSa", "en")[0] == 0
