@@ -51,6 +51,10 @@ FETCH = 3  # passages fetched per passage asked for, so the pool reaches past th
 # 111 questions, 2 to 6 answered alike, one more fact stated than without (a Korean sentence 51st of
 # 395 by lexical evidence, 4th among the Korean ones).
 OTHER_LANGUAGE_PLACES = 3
+# and at most this many characters in all: the pool's embedding is most of a new question's time, and the
+# longest pools (4,400 characters over the kb questions, p50 3,200) made the slowest answers; over the
+# 111 questions 3,000 and 3,500 state the same facts as no limit, 2,500 one fewer.
+POOL_CHARS = 3000
 # Passages of the document a quantity question names that give a figure in the asked unit or quantity, read
 # from the store whatever their rank (see _figures_of_named); over the 111 questions of benchmarks/ and
 # ../shared/eval, 6, 12 and 40 state the same 102 facts.
@@ -127,7 +131,7 @@ def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, pool: 
 
     cands = candidates(hits)
     lexical = [evidence(c) for c in cands]
-    keep = pooled(lexical, [c.hit.lang for c in cands], q.lang, pool)
+    keep = pooled(lexical, [c.hit.lang for c in cands], q.lang, pool, [len(c.text) for c in cands])
     cands, lexical = [cands[i] for i in keep], [lexical[i] for i in keep]
     across = units_across(q, [(c.text, c.hit.lang) for c in cands], embed)
     lexical = [evidence(c, unit_meant=True) if meant else e for c, e, meant in zip(cands, lexical, across, strict=True)]
@@ -137,18 +141,23 @@ def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, pool: 
     return Evidence(q, cands, vecs, scores, {"sentences": round(time.perf_counter() - t0, 4)}, named=named)
 
 
-def pooled(lexical: list[float], langs: list[str], own: str, pool: int,
-           reserved: int = OTHER_LANGUAGE_PLACES) -> list[int]:
+def pooled(lexical: list[float], langs: list[str], own: str, pool: int, sizes: list[int] | None = None,
+           reserved: int = OTHER_LANGUAGE_PLACES, budget: int = POOL_CHARS) -> list[int]:
     """Indices of the sentences to embed, in order: for each answer language other than the question's,
-    its `reserved` best by lexical evidence, and the best of all for the rest of the pool. Terms are only
-    shared within a language, so lexical evidence ranks a sentence in another language below any that
+    its `reserved` best by lexical evidence, then the best of all, up to `pool` sentences and `budget`
+    characters (`sizes`; a sentence that would overflow it is passed over for shorter ones). Terms are
+    only shared within a language, so lexical evidence ranks a sentence in another language below any that
     shares the question's words; each language gets its own places, as it does among the passages."""
-    order = np.argsort(-np.asarray(lexical), kind="stable")
-    keep: list[int] = []
-    for lang in sorted(set(ANSWER_LANGS) - {own}):
-        keep += [int(i) for i in order if langs[i] == lang][:reserved]
-    chosen = set(keep)
-    keep += [int(i) for i in order if i not in chosen][:max(pool - len(keep), 0)]
+    order = [int(i) for i in np.argsort(-np.asarray(lexical), kind="stable")]
+    lengths = sizes or [0] * len(lexical)
+    keep = [i for lang in sorted(set(ANSWER_LANGS) - {own}) for i in [j for j in order if langs[j] == lang][:reserved]]
+    total = sum(lengths[i] for i in keep)
+    for i in order:
+        if len(keep) >= pool:
+            break
+        if i not in keep and total + lengths[i] <= budget:
+            keep.append(i)
+            total += lengths[i]
     return sorted(keep)
 
 

@@ -74,3 +74,5 @@ def test_each_other_language_gets_its_own_places_among_the_sentences_embedded() 
     assert pooled(lexical, langs, "en", pool=4, reserved=0) == [0, 1, 2, 3]
     assert pooled(lexical, langs, "ko", pool=3, reserved=2) == [0, 1, 2]  # the own language competes on its words
     assert pooled(lexical, langs, "en", pool=20, reserved=1) == list(range(8))
+    sizes = [300, 900, 300, 300, 300, 100, 100, 100]  # characters: a long sentence is passed over for shorter ones
+    assert pooled(lexical, langs, "en", pool=20, sizes=sizes, reserved=1, budget=1000) == [0, 2, 3, 5]
