@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import make_settings, open_samples_kb
-from veille.evaluation import load_beir, load_questions, percentiles, read_qrels, run_beir, run_questions
+from veille.evaluation import WARM_UP, load_beir, load_questions, percentiles, read_qrels, run_beir, run_questions
 from veille.ingest.errors import EmptyInputError, ParseError
 from veille.interfaces.cli import cli
 from veille.interfaces.cli.common import EXIT_ERROR, EXIT_OK
@@ -112,10 +112,14 @@ def _questions(path: Path) -> Path:
 
 def test_questions_over_a_knowledge_base(tmp_path: Path) -> None:
     kb = open_samples_kb(tmp_path)
+    asked: list[str] = []
+    ask = kb.ask
     try:
+        kb.ask = lambda question, **kw: asked.append(question) or ask(question, **kw)  # type: ignore[method-assign]
         report = run_questions(kb, load_questions(_questions(tmp_path / "q.jsonl")))
     finally:
         kb.close()
+    assert asked[0] == WARM_UP and len(asked) == 4  # the untimed warm-up first, then each question once
     by_id = {r.id: r for r in report.results}
     assert by_id["s1"].gold_rank == 1 and by_id["s2"].gold_rank == 1 and by_id["s3"].gold_rank is None
     assert by_id["s1"].cited and by_id["s1"].stated and by_id["s2"].cited
