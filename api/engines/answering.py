@@ -16,6 +16,7 @@ from veille.engines.models import Answer, Citation
 from veille.engines.relevance import (
     Question,
     evidence_score,
+    gives_asked,
     mmr,
     named_document,
     names_absent,
@@ -24,7 +25,6 @@ from veille.engines.relevance import (
     score_sentences,
     units_across,
 )
-from veille.engines.units import gives_quantity, gives_unit
 from veille.index.embedder import Embedder
 from veille.index.fusion import whole
 from veille.index.models import Hit, SearchFilters
@@ -239,12 +239,8 @@ def _figures_of_named(q: Question, q_vec: np.ndarray, store: Store, filters: Sea
     rows = store.query(q_vec.tolist(), None, "dense", DOCUMENT_DEPTH, filters.model_copy(update={"doc_id": [doc]}),
                        False, ("text",))
     found = list(islice(((score, p) for score, p in rows
-                         if p["chunk_id"] not in held and _gives_asked(q, p.get("text", ""))), limit))
+                         if p["chunk_id"] not in held and gives_asked(q, p.get("text", ""))), limit))
     return [hit_from_payload(len(hits) + i, score, p) for i, (score, p) in enumerate(whole(store, found), start=1)]
-
-
-def _gives_asked(q: Question, text: str) -> bool:
-    return gives_unit(q.units, text) or gives_quantity(q.quantities, text)
 
 
 def collect(question: str, *, embedder: Embedder, store: Store, embed: Embed, k: int,

@@ -121,6 +121,11 @@ class Question:
     unit_phrases: tuple[str, ...] = ()  # the asked unit as the question words it ("erreurs", "동일한 레이어")
     quantities: tuple[str, ...] = ()  # the named quantity's words in three languages ("batch size", "표준편차")
 
+    @property
+    def names(self) -> frozenset[str]:
+        """The names and identifiers the question gives: its salient tokens but bare numbers."""
+        return frozenset(s for s in self.salient if not _NUMBER.fullmatch(s))
+
 
 def _salient(text: str) -> set[str]:
     """Numbers, identifiers and capitalised names, lower-cased ("GPT-4o", "40%", "OPT", "Llama").
@@ -238,7 +243,7 @@ def named_document(q: Question, documents: dict[str, tuple[str, ...]]) -> str | 
     the question gives (bare numbers aside), the one naming them in most of its passages (the paper a
     name stands for, not a note that mentions it once), the first retrieved on a tie; None when the
     question names nothing or no document holds all."""
-    names = frozenset(s for s in q.salient if not _NUMBER.fullmatch(s))
+    names = q.names
     if not names:
         return None
     found: list[tuple[float, str]] = []
@@ -258,8 +263,7 @@ def names_absent(q: Question, texts: list[str]) -> bool:
     ../shared/corpus, 87 of 300 off-topic questions (BEIR's scifact-en, piaf-fr, korquad-ko) name nothing
     the retrieved passages hold, 11 of them answered by sentence scores alone; none of the 111 questions
     the corpus answers (102 with names) does."""
-    names = [s for s in q.salient if not _NUMBER.fullmatch(s)]
-    keys = {_SEPARATORS.sub("", k) for n in names
+    keys = {_SEPARATORS.sub("", k) for n in q.names
             for k in [n, *(p for p in _COMPOUND.split(n) if len(p) >= 3 and not p.isdigit())]}
     keys.discard("")
     if not keys:
@@ -323,6 +327,11 @@ def _names_in(passage: str, names: frozenset[str]) -> frozenset[str]:
     return frozenset(s for s in names if _contains(low, s))
 
 
+def gives_asked(q: Question, text: str) -> bool:
+    """A figure in the unit the question counts in, or after the quantity it names."""
+    return gives_unit(q.units, text) or gives_quantity(q.quantities, text)
+
+
 def evidence_score(q: Question, sentence: str, passage: str, lang: str, rank: int, *, unit_meant: bool = False,
                    paged: bool = False, document: tuple[str, ...] = ()) -> float:
     """Everything but meaning: shared terms, names and numbers, a figure for a quantity question, hit rank.
@@ -332,8 +341,7 @@ def evidence_score(q: Question, sentence: str, passage: str, lang: str, rank: in
     prose closes its sentences, so an open one is a table row, a caption or a line a float cut; a
     Markdown table's row weighs as little. `document`: see `lexical`."""
     terms, salient = lexical(q, sentence, passage, lang, document)
-    asked = unit_meant or (q.units and gives_unit(q.units, sentence)) or gives_quantity(q.quantities, sentence)
-    unit = W_UNIT if asked else 0.0
+    unit = W_UNIT if unit_meant or gives_asked(q, sentence) else 0.0
     quantity = W_QUANTITY if q.quantitative and has_measure(sentence) and (unit or not q.duration) else 0.0
     debris = (paged and not _CLOSED.search(sentence)) or _TABLE_ROW.search(sentence) is not None
     states = W_HEADING * is_heading(sentence) + W_OPEN * debris  # what a title, a label or debris lacks
