@@ -18,8 +18,8 @@ import ir_measures
 from ir_measures import RR, R, nDCG
 from pydantic import BaseModel, Field
 
-from veille.index.models import Hit, SearchMode
-from veille.ingest.errors import EmptyInputError, ParseError
+from veille.errors import EmptyInputError, ParseError
+from veille.index.hits import Hit, SearchMode
 from veille.kb import KnowledgeBase
 from veille.pipeline import IngestReport
 

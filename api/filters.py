@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from veille.index.models import DocRecord, SearchFilters
-from veille.ingest.errors import QueryError
+from veille.errors import QueryError
+from veille.index.hits import SearchFilters
+from veille.index.records import DocRecord
 
 KINDS = {"paper", "note", "record"}
 

@@ -1,8 +1,9 @@
 """The KnowledgeBase facade shared by the CLI, the HTTP API and notebooks.
 
-It keeps what a user calls (ingest, search, ask, digest, documents, stats, remove, close) and hands
-each call to its stage: veille.pipeline ingests, veille.index retrieves and copies stores, veille.engines
-answers and writes digests. The backends it runs on are veille.backends'.
+It keeps what a user calls (ingest, search, ask, digest, watch, documents, stats, remove, close) and
+hands each call to its stage: veille.pipeline ingests, veille.index retrieves and copies stores,
+veille.reader answers, veille.digest writes digests, veille.watch collects. The services it runs on
+(embedder, store, cache, LLM, fetchers) are `kb.services` (veille.services).
 """
 
 from __future__ import annotations
@@ -16,27 +17,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from veille.backends import Backends, open_store
-from veille.engines.answering import Evidence, collect
-from veille.engines.asking import ask_stream
-from veille.engines.digesting import make_digest
-from veille.engines.i18n import ANSWER_LANGS
-from veille.engines.llm import LLM
-from veille.engines.models import Answer, Digest
+from veille.digest.brief import Digest
+from veille.digest.build import make_digest
+from veille.errors import LLMError, QueryError, VeilleError
 from veille.filters import check_filters
-from veille.index.models import DocRecord, EmbedderInfo, Hit, SearchFilters, SearchMode
-from veille.index.reembed import reembed
+from veille.index.embedding.embedder import Embedder
+from veille.index.hits import Hit, SearchFilters, SearchMode
+from veille.index.records import DocRecord
 from veille.index.retrieval import QUERY_MIN_LETTERS, search, search_many
-from veille.index.store import Store
-from veille.index.transfer import EDGE_DIR, copy_store
+from veille.index.stores.base import Store
+from veille.index.stores.migrate import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
-from veille.ingest.errors import LLMError, QueryError, VeilleError
-from veille.ingest.lang import detect_language
-from veille.ingest.textio import scrub
+from veille.ingest.language import detect_language
+from veille.ingest.text_files import scrub
+from veille.languages import ANSWER_LANGS
+from veille.llm import LLM
 from veille.pipeline import (
     IngestReport,
     Progress,
-    Sink,
     build_search_index,
     discovered,
     dry_sink,
@@ -47,23 +45,33 @@ from veille.pipeline import (
     store_sink,
     text_named,
 )
-from veille.watch import Subscriptions
+from veille.reader.answer import Answer
+from veille.reader.ask import ask_stream
+from veille.reader.evidence import Evidence, collect
+from veille.services import Services
+from veille.settings import Settings
+from veille.watch.subscriptions import Subscriptions
 
 if TYPE_CHECKING:
-    from veille.collecting import Collector
-    from veille.ingest.sources import Loaded
-    from veille.watching import WatchReport
+    from veille.ingest.local_files import Loaded
+    from veille.watch.collector import Collector
+    from veille.watch.run import WatchReport
 
 MAX_QUERY_CHARS = 4000  # a question, not a document: e5 reads 512 tokens of it, the reader all of it
-DIGEST_PROBE = 200  # chunks looked at to find the documents a digest topic is about
 
 
-class KnowledgeBase(Backends):
+class KnowledgeBase:
     """Open a Veille knowledge base: `kb = KnowledgeBase()` reads VEILLE_* settings.
 
     `embedder`, `store` and `llm` can be given (tests, notebooks); otherwise they are built from the
-    settings on first use. Use as a context manager, or call close(), to release the store.
+    settings on first use (`kb.services` holds them). Use as a context manager, or call close(), to
+    release the store.
     """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 store: Store | None = None, llm: LLM | None = None) -> None:
+        self.settings = settings or Settings()
+        self.services = Services(self.settings, embedder=embedder, store=store, llm=llm)
 
     def __enter__(self) -> KnowledgeBase:
         return self
@@ -83,33 +91,31 @@ class KnowledgeBase(Backends):
         found, items = discovered(Path(p) for p in paths)
         origins = {**text_named(found.files), **(origins or {})}
         report = IngestReport(items=items)
-        files = found.files if dry_run else skip_unchanged(found.files, self.store.docs(), report, progress, origins)
-        loaded = load_files(files, self.arxiv_store.get, origins, self.settings.max_text_mb * 2**20,
+        files = found.files if dry_run else skip_unchanged(found.files, self.services.store.docs(), report, progress,
+                                                            origins)
+        loaded = load_files(files, self.services.arxiv_store.get, origins, self.settings.max_text_mb * 2**20,
                             self.settings.file_seconds)
-        return self._indexed(run(loaded, self._sink(dry_run), report, progress, self.chunking, self.token_counter()),
-                             build_index and not dry_run)
+        return self._indexed(self._run(loaded, report, progress, dry_run), build_index and not dry_run)
 
     def ingest_arxiv(self, *, ids: list[str] | None = None, query: str | None = None,
                      category: str | None = None, days: int = 1, max_results: int = 50,
                      dry_run: bool = False, fetcher: ArxivFetcher | None = None,
                      progress: Progress | None = None, build_index: bool = True) -> IngestReport:
         """Fetch papers from arXiv (ids, a query, or a category window) and ingest them."""
-        loaded = load_arxiv(fetcher or self.arxiv_fetcher(), ids=ids, query=query, category=category, days=days,
-                            max_results=max_results)
-        return self._indexed(run(loaded, self._sink(dry_run), IngestReport(), progress, self.chunking,
-                                 self.token_counter()), build_index and not dry_run)
+        loaded = load_arxiv(fetcher or self.services.arxiv_fetcher(), ids=ids, query=query, category=category,
+                            days=days, max_results=max_results)
+        return self._indexed(self._run(loaded, IngestReport(), progress, dry_run), build_index and not dry_run)
 
     def ingest_urls(self, urls: Iterable[str], *, collector: Collector | None = None,
                     progress: Progress | None = None, build_index: bool = True) -> IngestReport:
         """Fetch web pages (main text kept), PDFs or arXiv abs/pdf links, and ingest them."""
-        collector = collector or self.collector()
+        collector = collector or self.services.collector()
         return self.ingest_loaded((collector.url(u) for u in urls), progress=progress, build_index=build_index)
 
     def ingest_loaded(self, loaded: Iterable[Loaded], *, progress: Progress | None = None,
                       build_index: bool = False) -> IngestReport:
         """Chunk, embed and store documents a source already loaded (the watch's collectors)."""
-        report = run(loaded, self._sink(False), IngestReport(), progress, self.chunking, self.token_counter())
-        return self._indexed(report, build_index)
+        return self._indexed(self._run(loaded, IngestReport(), progress, False), build_index)
 
     # -- the watch ------------------------------------------------------------------------
     @property
@@ -122,10 +128,10 @@ class KnowledgeBase(Backends):
               build_index: bool = True) -> WatchReport:
         """Run subscriptions (all, the named ones, or the due ones), then write the morning digest when
         the run brought something in (`digest` True: always; False: never). `build_index`: as for ingest."""
-        from veille.morning import write_morning_digest  # the watch's modules: when it runs
-        from veille.watching import run_watch
+        from veille.watch.morning_brief import write_morning_digest  # the watch's modules: when it runs
+        from veille.watch.run import run_watch
 
-        report = run_watch(self, self.subscriptions, collector or self.collector(), ids=ids, due_only=due_only,
+        report = run_watch(self, self.subscriptions, collector or self.services.collector(), ids=ids, due_only=due_only,
                            progress=progress)
         self._indexed(report.report, build_index)
         if digest is False or (digest is None and not report.report.count("added", "updated")):
@@ -140,23 +146,14 @@ class KnowledgeBase(Backends):
     def optimize(self, force: bool = True) -> bool:
         """Build the embedded store's search index now (force) or once enough chunks await it."""
         at_least = 0 if force else max(1, self.settings.index_after)
-        return build_search_index(self.store, at_least=at_least, notify=_say)
+        return build_search_index(self.services.store, at_least=at_least, notify=_say)
 
     def reembed(self, runtime: str | None = None, progress: Callable[[int], None] | None = None) -> int:
         """Re-embed every stored chunk with `runtime` (default: the configured one, 'auto' picking the
         fastest), in place; from then on the store holds that runtime's vectors. Returns the chunks done."""
-        target = self.load_embedder(runtime or self.settings.embedding_runtime)
-        if self._store is None:
-            self._store = open_store(self.settings)
-        store = self._store
-        store.open(EmbedderInfo(model=target.model_id, dim=target.dim, runtime=target.runtime))
-        held = store.stored_info()
-        if held is not None and held.runtime == target.runtime and not held.reembedding:
-            self._embedder, self._opened = target, True
-            return 0  # its vectors already come from that runtime
-        done = reembed(store, target, self.cache, progress=progress)
-        self._embedder, self._opened = target, True
-        build_search_index(store, at_least=max(1, self.settings.index_after), notify=_say)
+        done = self.services.reembed(runtime or self.settings.embedding_runtime, progress)
+        if done:
+            build_search_index(self.services.store, at_least=max(1, self.settings.index_after), notify=_say)
         return done
 
     def _indexed(self, report: IngestReport, build: bool) -> IngestReport:
@@ -164,31 +161,33 @@ class KnowledgeBase(Backends):
             self.optimize(force=False)
         return report
 
-    def _sink(self, dry_run: bool) -> Sink:
-        if dry_run:
-            return dry_sink
-        return store_sink(self.embedder, self.store, self.cache, self.settings.embedding_batch_size)
+    def _run(self, loaded: Iterable[Loaded], report: IngestReport, progress: Progress | None,
+             dry_run: bool) -> IngestReport:
+        """Chunk the loaded documents and store them (or, in a dry run, only count them) into `report`."""
+        s = self.services
+        sink = dry_sink if dry_run else store_sink(s.embedder, s.store, s.cache, self.settings.embedding_batch_size)
+        return run(loaded, sink, report, progress, s.chunking, s.token_counter())
 
     # -- read -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
                filters: SearchFilters | None = None, per_doc: bool = False) -> list[Hit]:
         """The k best passages for a query, in any language (a search made again before the store's
         next write is answered from the last results)."""
-        text, flt, store = _query(query), self._checked(filters), self.store
+        text, flt, store = _query(query), self._checked(filters), self.services.store
         key = (text, k, mode, flt.model_dump_json(), per_doc)
         generation = store.generation
-        if generation is not None and (kept := self.results.get(key, generation)) is not None:
+        if generation is not None and (kept := self.services.results.get(key, generation)) is not None:
             return kept
-        hits = search(text, embedder=self.queries, store=store, k=k, mode=mode, filters=flt, per_doc=per_doc)
+        hits = search(text, embedder=self.services.queries, store=store, k=k, mode=mode, filters=flt, per_doc=per_doc)
         if generation is not None:
-            self.results.put(key, generation, hits)
+            self.services.results.put(key, generation, hits)
         return hits
 
     def search_many(self, queries: list[str], k: int = 10, mode: SearchMode = "hybrid",
                     filters: SearchFilters | None = None, per_doc: bool = False) -> list[list[Hit]]:
         """Batch search (queries embedded together)."""
-        return search_many([_query(q) for q in queries], embedder=self.embedder, store=self.store, k=k, mode=mode,
-                           filters=self._checked(filters), per_doc=per_doc)
+        return search_many([_query(q) for q in queries], embedder=self.services.embedder, store=self.services.store,
+                           k=k, mode=mode, filters=self._checked(filters), per_doc=per_doc)
 
     def ask(self, question: str, k: int = 8, lang: str | None = None, filters: SearchFilters | None = None,
             use_llm: bool = True) -> Answer:
@@ -210,16 +209,18 @@ class KnowledgeBase(Backends):
 
         With an LLM, the question is first translated into the archive's other languages (one call,
         kept), and those translations are searched too."""
-        text, llm = _query(question), self.llm if use_llm else None
+        text, llm = _query(question), self.services.llm if use_llm else None
         warnings: list[str] = []
 
         def evidence(q: str, n: int) -> tuple[Evidence, list[Hit]]:
             # Translated here, once the engine has checked the question: a refused one costs no model call.
             variants, warning = self._variants(q, llm) if llm is not None else ([], None)
             warnings.extend([warning] if warning else [])
-            return collect(q, embedder=self.queries, store=self.store, embed=self.embed_texts, k=n,
-                           filters=self._checked(filters), floor=self.settings.ask_min_similarity, variants=variants)
-        for event in ask_stream(text, k=k, lang=lang, collect=evidence, llm=llm, embed=self.embed_texts):
+            s = self.services
+            return collect(q, embedder=s.queries, store=s.store, embed=s.embed_texts, k=n,
+                           filters=self._checked(filters), floor=self.settings.ask_min_similarity, variants=variants,
+                           cfg=self.settings.reader)
+        for event in ask_stream(text, k=k, lang=lang, collect=evidence, llm=llm, embed=self.services.embed_texts):
             if isinstance(event, Answer):
                 event.warnings.extend(warnings)
             yield event
@@ -229,7 +230,7 @@ class KnowledgeBase(Backends):
         asked = detect_language(question, min_letters=QUERY_MIN_LETTERS)
         langs = sorted({d.lang for d in self.documents()} & set(ANSWER_LANGS) - {asked})
         try:
-            found = self.translations.of(question, langs, llm)
+            found = self.services.translations.of(question, langs, llm)
         except LLMError as exc:
             return [], f"the question was not translated ({exc}); searched as asked"
         return [t for t in found.values() if t.strip() and t.strip() != question.strip()], None
@@ -239,15 +240,16 @@ class KnowledgeBase(Backends):
         """A Markdown brief on a topic (or on what was ingested in the window, by theme), every claim cited."""
         return make_digest(topic=_query(topic) if topic else topic, since=since, until=until, lang=lang,
                            max_docs=max_docs, kinds=kinds,
-                           records=self.documents(), chunk_vectors=self.store.chunk_vectors,
+                           records=self.documents(), chunk_vectors=self.services.store.chunk_vectors,
                            nearest=lambda vec, ids: self._nearest_docs(vec, ids, kinds),
-                           embed_query=lambda text: self.queries.embed_queries([text])[0],
-                           embed=self.embed_texts, floor=self.settings.ask_min_similarity, llm=self.llm)
+                           embed_query=lambda text: self.services.queries.embed_queries([text])[0],
+                           embed=self.services.embed_texts, floor=self.settings.ask_min_similarity,
+                           llm=self.services.llm, cfg=self.settings.digest)
 
     def _nearest_docs(self, vec: np.ndarray, doc_ids: list[str] | None, kinds: list[str] | None) -> set[str]:
         """Ids of the documents owning the chunks closest to `vec` (digest candidates)."""
-        rows = self.store.query(vec.tolist(), None, "dense", DIGEST_PROBE, SearchFilters(doc_id=doc_ids, kind=kinds),
-                                False)
+        rows = self.services.store.query(vec.tolist(), None, "dense", self.settings.digest.probe,
+                                         SearchFilters(doc_id=doc_ids, kind=kinds), False)
         return {payload["doc_id"] for _, payload in rows}
 
     def _checked(self, filters: SearchFilters | None) -> SearchFilters:
@@ -256,40 +258,48 @@ class KnowledgeBase(Backends):
     # -- the archive ----------------------------------------------------------------------
     def documents(self) -> list[DocRecord]:
         """Every stored document."""
-        return self.records.docs()
+        return self.services.records.docs()
 
     def document(self, doc_id: str) -> DocRecord | None:
         """One stored document."""
-        return self.records.get_doc(doc_id)
+        return self.services.records.get_doc(doc_id)
 
     def chunks(self, doc_id: str) -> list[dict[str, Any]]:
         """A document's stored chunks in order."""
-        return self.records.chunk_payloads(doc_id)
+        return self.services.records.chunk_payloads(doc_id)
 
     def remove(self, doc_id_or_path: str) -> DocRecord:
         """Delete a document entirely, by id or by the path it was ingested from."""
-        record = self.store.get_doc(doc_id_or_path)
+        record = self.services.store.get_doc(doc_id_or_path)
         if record is None:
             path = Path(doc_id_or_path)
             wanted = str(path.resolve()) if path.exists() or "/" in doc_id_or_path else doc_id_or_path
-            record = next((r for r in self.store.docs() if r.source in (wanted, doc_id_or_path)), None)
+            record = next((r for r in self.services.store.docs() if r.source in (wanted, doc_id_or_path)), None)
         if record is None:
             raise VeilleError("no such document (give a document id or the path it was ingested from)",
                               source=doc_id_or_path)
-        self.store.delete_doc(record.doc_id)
+        self.services.store.delete_doc(record.doc_id)
         return record
+
+    def vectors(self, doc_id: str) -> list[tuple[dict[str, Any], list[float]]]:
+        """A document's stored chunks in order, each with its dense vector (maps, clustering, notebooks)."""
+        return self.services.records.chunk_vectors(doc_id)
+
+    def close(self) -> None:
+        """Release the store (the embedded one holds a lock) and the embedding cache."""
+        self.services.close()
 
     def migrate(self, target: Store, batch: int = 256, progress: Callable[[int], None] | None = None) -> int:
         """Copy every chunk (vectors included: nothing is re-embedded) and document record into `target`."""
-        return copy_store(self.store, target, source_name=str(self.settings.home), batch=batch, progress=progress)
+        return copy_store(self.services.store, target, source_name=str(self.settings.home), batch=batch,
+                          progress=progress)
 
     def stats(self) -> dict[str, Any]:
         """Counts by language and kind, and the embedder in use."""
         docs, s = self.documents(), self.settings
-        held = self.records.stored_info() if self._embedder is None else None
-        e = held or EmbedderInfo(model=self.embedder.model_id, dim=self.embedder.dim, runtime=self.embedder.runtime)
+        e = self.services.embedder_info()
         return {
-            "documents": len(docs), "chunks": self.records.count(),
+            "documents": len(docs), "chunks": self.services.records.count(),
             "by_lang": dict(Counter(d.lang for d in docs).most_common()),
             "by_kind": dict(Counter(d.kind for d in docs).most_common()),
             "pages": sum(d.pages or 0 for d in docs),

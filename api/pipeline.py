@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from veille.index.cache import EmbeddingCache
-from veille.index.embedder import Embedder
+from veille.errors import EmptyInputError, VeilleError
+from veille.index.embedding.cache import EmbeddingCache
+from veille.index.embedding.embedder import Embedder
 from veille.index.indexer import index_document
-from veille.index.models import DocRecord
-from veille.index.store import Store
+from veille.index.records import DocRecord
+from veille.index.stores.base import Store
 from veille.ingest.arxiv_source import ArxivFetcher
 from veille.ingest.chunking import CHUNKING_VERSION, ChunkingOptions, TokenCounter, chunk_document
-from veille.ingest.errors import EmptyInputError, VeilleError
-from veille.ingest.models import ArxivMeta, Chunk, Document
-from veille.ingest.sources import Discovery, Loaded, discover, load_file
-from veille.ingest.textio import MAX_TEXT_BYTES, path_name
+from veille.ingest.documents import ArxivMeta, Chunk, Document
+from veille.ingest.local_files import Discovery, Loaded, discover, load_file
+from veille.ingest.text_files import MAX_TEXT_BYTES, path_name
 
 if TYPE_CHECKING:
     from veille.ingest.pdf import MetaLookup

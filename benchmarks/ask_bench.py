@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import machine, with_previous, write_section
+from benchmarks.report import machine, with_baseline, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -89,7 +89,7 @@ def write(rows: list[dict[str, Any]], command: str) -> None:
                      f"{r['ask_p50_ms']:,.0f} / {r['ask_p95_ms']:,.0f} ms | "
                      f"{a['ask_p50_ms']:,.0f} / {a['ask_p95_ms']:,.0f} ms | {', '.join(r['missed']) or '-'} |")
     path = ROOT / "BENCHMARKS.md"
-    write_section(path, TITLE, with_previous(path, TITLE, "\n".join(lines)))
+    write_section(path, TITLE, with_baseline(path, TITLE, "\n".join(lines)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,8 +19,8 @@ from llama_index.vector_stores.qdrant import QdrantVectorStore
 from pydantic import PrivateAttr
 from qdrant_client import QdrantClient
 
-from veille.index.cache import EmbeddingCache, embed_passages
-from veille.index.embedder import Embedder
+from veille.index.embedding.cache import EmbeddingCache, embed_passages
+from veille.index.embedding.embedder import Embedder
 
 
 class VeilleEmbedding(BaseEmbedding):

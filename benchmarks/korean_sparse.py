@@ -2,7 +2,7 @@
 
     python -m benchmarks.korean_sparse [--max-queries 1500]
 
-Both tokenizers feed the same BM25 weighting (veille.index.sparse.encode_terms / encode_query_terms) and
+Both tokenizers feed the same BM25 weighting (veille.index.keywords.encode_terms / encode_query_terms) and
 the same IDF as Qdrant's modifier, so only the tokens differ. Character bigrams are the usual
 dictionary-free baseline for Korean (Lucene's CJK bigram analyzer): every pair of adjacent
 syllables inside a word, Latin words kept whole. No embedding is involved: this runs in seconds.
@@ -22,7 +22,7 @@ import ir_measures
 
 from benchmarks.report import machine, write_section
 from veille.evaluation import MEASURES, load_beir
-from veille.index.sparse import encode_query_terms, encode_terms, fold, tokenize
+from veille.index.keywords import encode_query_terms, encode_terms, fold, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 KORQUAD = ROOT.parent / "shared" / "eval" / "korquad-ko"

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from veille.evaluation import BeirSet, load_beir
-from veille.index.embedder import Embedder
+from veille.index.embedding.embedder import Embedder
 from veille.kb import KnowledgeBase
 from veille.settings import Settings
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
             home=Path(tmp), cache_dir=Path(tmp) / "cache", embedding_runtime=args.runtime)) as kb:
         for folder in args.folders:
             beir = load_beir(folder, max_queries=args.pairs)
-            rows += measure(kb.embedder, pairs(beir, args.pairs), beir.name.rsplit("-", 1)[-1])
+            rows += measure(kb.services.embedder, pairs(beir, args.pairs), beir.name.rsplit("-", 1)[-1])
     print(json.dumps(rows, indent=1) if args.json else table(rows))
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.report import machine, with_previous, write_section
+from benchmarks.report import machine, with_baseline, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -191,7 +191,7 @@ def write(result: dict[str, Any], command: str, docs: int) -> None:
             lines.append(f"| {name} | {r['requests']:,} | {r['errors']} | {r['p50_ms']:.0f} ms "
                          f"| {r['p95_ms']:.0f} ms |")
     path, title = ROOT / "BENCHMARKS.md", f"HTTP server under load ({result['queries']} queries)"
-    write_section(path, title, with_previous(path, title, "\n".join(lines)))
+    write_section(path, title, with_baseline(path, title, "\n".join(lines)))
 
 
 def main(argv: list[str] | None = None) -> None:

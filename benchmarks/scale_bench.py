@@ -28,13 +28,14 @@ import numpy as np
 
 from benchmarks.report import machine, write_section
 from veille.evaluation import percentiles
-from veille.index import edge
-from veille.index.edge import EdgeStore
-from veille.index.embedder import load_embedder
-from veille.index.models import EmbedderInfo, Point, SearchFilters, SearchMode
+from veille.index.embedding.runtimes import load_embedder
+from veille.index.hits import SearchFilters, SearchMode
+from veille.index.keywords import encode_query
+from veille.index.records import EmbedderInfo, Point
 from veille.index.retrieval import search_vectors
-from veille.index.sparse import encode_query
-from veille.index.transfer import EDGE_DIR, open_embedded
+from veille.index.stores import edge
+from veille.index.stores.edge import EdgeStore
+from veille.index.stores.migrate import EDGE_DIR, open_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT.parent / "shared" / "eval" / "kb-questions.jsonl"
@@ -100,7 +101,7 @@ OPEN_PROBE = """
 import json, sys, time
 from pathlib import Path
 start = time.perf_counter()
-from veille.index.edge import EdgeStore
+from veille.index.stores.edge import EdgeStore
 store = EdgeStore(Path(sys.argv[1]))
 opened = time.perf_counter() - start
 store.count()

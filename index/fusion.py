@@ -14,8 +14,8 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
-from veille.index.models import SearchFilters
-from veille.index.store import Store
+from veille.index.hits import SearchFilters
+from veille.index.stores.base import Store
 
 Ranked = list[tuple[float, dict[str, Any]]]
 

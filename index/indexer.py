@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from veille.index.cache import EmbeddingCache, embed_passages
-from veille.index.embedder import Embedder
-from veille.index.models import DocRecord, Point
-from veille.index.sparse import encode_document
-from veille.index.store import Store
+from veille.index.embedding.cache import EmbeddingCache, embed_passages
+from veille.index.embedding.embedder import Embedder
+from veille.index.keywords import encode_document
+from veille.index.records import DocRecord, Point
+from veille.index.stores.base import Store
 from veille.ingest.chunking import CHUNKING_VERSION
-from veille.ingest.models import Chunk, Document
+from veille.ingest.documents import Chunk, Document
 
 IndexStatus = Literal["added", "updated", "unchanged"]
 

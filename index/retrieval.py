@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from veille.index.embedder import Embedder
+from veille.errors import QueryError
+from veille.index.embedding.embedder import Embedder
 from veille.index.fusion import hybrid_query
-from veille.index.models import Hit, SearchFilters, SearchMode
-from veille.index.sparse import encode_query
-from veille.index.store import Store
-from veille.ingest.errors import QueryError
-from veille.ingest.lang import UNDETERMINED, detect_language
+from veille.index.hits import Hit, SearchFilters, SearchMode
+from veille.index.keywords import encode_query
+from veille.index.stores.base import Store
+from veille.ingest.language import UNDETERMINED, detect_language
 
 MAX_K = 1000
 # Weight of the normalised keyword scores against the normalised dense ones (index.fusion).

@@ -20,10 +20,10 @@ from urllib.parse import urlparse
 import arxiv
 import requests
 
+from veille.errors import NetworkError, SourceError, VeilleError
 from veille.ingest.arxiv_ids import parse_arxiv_id
-from veille.ingest.errors import NetworkError, SourceError, VeilleError
-from veille.ingest.files import atomic_write
-from veille.ingest.models import ArxivMeta
+from veille.ingest.atomic_files import atomic_write
+from veille.ingest.documents import ArxivMeta
 
 log = logging.getLogger(__name__)
 API_HOST = "export.arxiv.org"

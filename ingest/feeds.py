@@ -11,9 +11,9 @@ from urllib.parse import urljoin
 import feedparser
 from pydantic import BaseModel, Field
 
+from veille.errors import ParseError
 from veille.ingest.arxiv_ids import parse_arxiv_id
-from veille.ingest.errors import ParseError
-from veille.ingest.models import ArxivMeta
+from veille.ingest.documents import ArxivMeta
 
 
 class FeedEntry(BaseModel):

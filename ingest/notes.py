@@ -10,12 +10,12 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from veille.errors import EmptyInputError
 from veille.ingest.arxiv_ids import arxiv_ids_in_text
-from veille.ingest.errors import EmptyInputError
-from veille.ingest.html import html_blocks
-from veille.ingest.lang import detect_language, dominant_languages
-from veille.ingest.models import Block, BlockKind, Document
-from veille.ingest.textio import MAX_TEXT_BYTES, read_text
+from veille.ingest.documents import Block, BlockKind, Document
+from veille.ingest.html_blocks import html_blocks
+from veille.ingest.language import detect_language, dominant_languages
+from veille.ingest.text_files import MAX_TEXT_BYTES, read_text
 
 NOTE_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
                  ".html": "html", ".htm": "html"}

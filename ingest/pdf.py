@@ -11,23 +11,20 @@ from pathlib import Path
 
 import pymupdf
 
+from veille.errors import EmptyInputError, ParseError
 from veille.ingest.arxiv_ids import arxiv_id_from_filename, arxiv_stamp
-from veille.ingest.budget import check
-from veille.ingest.errors import EmptyInputError, ParseError
-from veille.ingest.lang import detect_language
-from veille.ingest.models import ArxivMeta, Block, BlockKind, Document
+from veille.ingest.documents import ArxivMeta, Block, BlockKind, Document
+from veille.ingest.language import detect_language
 from veille.ingest.pdf_layout import Line, PageText, TextBlock, margin_signatures, page_blocks, read_page
+from veille.ingest.time_budget import check
+from veille.languages import caption_start, paper_heading
 
 MetaLookup = Callable[[str], ArxivMeta | None]
 
 _NUMBERED = re.compile(r"^(?P<num>(?:\d{1,2}|[A-H])(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z][^.!?]{1,90})$")
-_NAMED = re.compile(
-    r"^(abstract|introduction|related work|background|conclusions?|discussion|acknowledge?ments?"
-    r"|references|bibliography|appendix(?:\s+[A-Z])?(?:[:.].*)?|limitations|ethics statement)$",
-    re.IGNORECASE,
-)
-_REFERENCES = re.compile(r"^(references|bibliography)$", re.IGNORECASE)
-_CAPTION = re.compile(r"^(table|figure|fig\.)\s*\d+", re.IGNORECASE)
+_NAMED = paper_heading("section_names")  # "Introduction", "Related work": each language's section names
+_REFERENCES = paper_heading("reference_headings")
+_CAPTION = caption_start()
 _WORD = re.compile(r"[^\W_][\w-]*", re.UNICODE)
 _BAD_TITLES = re.compile(r"(^untitled|\.(dvi|pdf|tex|docx?)$|^microsoft word|^arxiv:)", re.IGNORECASE)
 

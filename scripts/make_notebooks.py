@@ -46,7 +46,7 @@ for c in chunks[max(hit.position - 1, 0):hit.position + 2]:
         new_code_cell(OPEN),
         new_code_cell("""import numpy as np
 from sklearn.decomposition import PCA
-rows = [(p, v) for d in kb.documents() for p, v in kb.store.chunk_vectors(d.doc_id)]
+rows = [(p, v) for d in kb.documents() for p, v in kb.vectors(d.doc_id)]
 vectors = np.array([v for _, v in rows])
 xy = PCA(n_components=2, random_state=0).fit_transform(vectors - vectors.mean(axis=0))
 len(rows)"""),
@@ -91,6 +91,8 @@ def main() -> None:
     """Write every notebook."""
     ROOT.mkdir(exist_ok=True)
     for name, cells in NOTEBOOKS.items():
+        for i, cell in enumerate(cells):
+            cell["id"] = f"{name.split('-')[0]}-{i:02d}"  # stable ids: rewriting a notebook changes only its edits
         nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                 "language": "python"}})
         nbformat.write(nb, ROOT / name)

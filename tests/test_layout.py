@@ -37,27 +37,31 @@ def test_every_import_of_our_code_goes_through_the_namespace() -> None:
             assert not bare, f"{path} imports {bare} outside the veille namespace"
 
 
+# What each room may not import: the layers above it. The exception tree (veille.errors) and the languages'
+# data (veille.languages) are shared by every layer.
+ABOVE_INGEST = ("veille.index", "veille.reader", "veille.digest", "veille.watch", "veille.interfaces", "veille.kb",
+                "veille.services", "veille.pipeline", "veille.settings", "veille.llm", "qdrant")
+ABOVE_INDEX = ("veille.reader", "veille.digest", "veille.watch", "veille.interfaces", "veille.kb", "veille.services",
+               "veille.pipeline", "veille.settings", "veille.llm")
+ABOVE_ENGINES = ("veille.interfaces", "veille.kb", "veille.services", "veille.watch")
+
+
 def test_rooms_import_only_downwards() -> None:
     for path, names in _imports(ROOMS["ingest"]).items():
-        assert not {n for n in names if n.startswith(("veille.index", "veille.engines", "veille.interfaces",
-                                                       "veille.kb", "qdrant"))}, path
+        assert not {n for n in names if n.startswith(ABOVE_INGEST)}, path
     for path, names in _imports(ROOMS["index"]).items():
-        assert not {n for n in names if n.startswith(("veille.engines", "veille.interfaces", "veille.kb"))}, path
-    for path, names in _imports(REPO / "api" / "engines").items():
-        assert not {n for n in names if n.startswith(("veille.interfaces", "veille.kb"))}, path
+        assert not {n for n in names if n.startswith(ABOVE_INDEX)}, path
+    for engine in ("reader", "digest"):
+        for path, names in _imports(REPO / "api" / engine).items():
+            assert not {n for n in names if n.startswith(ABOVE_ENGINES)}, path
+    for path, names in _imports(REPO / "api" / "languages").items():
+        assert not {n for n in names if n.startswith("veille.") and not n.startswith("veille.languages")}, path
     for path, names in {**_imports(ROOMS["ingest"]), **_imports(REPO / "api")}.items():
         assert not {n for n in names if n.startswith("qdrant")}, f"{path}: only veille.index talks to Qdrant"
 
 
-def test_modules_stay_small() -> None:
-    for room in ROOMS.values():
-        for path in room.rglob("*.py"):
-            lines = len(path.read_text(encoding="utf-8").splitlines())
-            assert lines <= 420, f"{path.relative_to(REPO)} has {lines} lines"
-
-
 def test_importing_a_stage_loads_no_facade() -> None:
-    code = "import sys, veille.ingest.models, veille.index.models; print('veille.kb' in sys.modules)"
+    code = "import sys, veille.ingest.documents, veille.index.records; print('veille.kb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -97,5 +101,6 @@ def test_the_wheel_ships_one_top_level_package(tmp_path: Path) -> None:
         tops = {n.split("/")[0] for n in zf.namelist() if not n.split("/")[0].endswith(".dist-info")}
         names = set(zf.namelist())
     assert tops == {"veille"}
-    assert {"veille/kb.py", "veille/ingest/pdf.py", "veille/index/store.py", "veille/engines/answering.py",
-            "veille/interfaces/cli/__init__.py", "veille/py.typed"} <= names
+    assert {"veille/kb.py", "veille/errors.py", "veille/ingest/pdf.py", "veille/index/stores/base.py",
+            "veille/reader/evidence.py", "veille/digest/build.py", "veille/watch/run.py", "veille/languages/en.toml",
+            "veille/interfaces/cli/__init__.py", "veille/interfaces/http/app.py", "veille/py.typed"} <= names

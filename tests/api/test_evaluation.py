@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import make_settings, open_samples_kb
+from veille.errors import EmptyInputError, ParseError
 from veille.evaluation import WARM_UP, load_beir, load_questions, percentiles, read_qrels, run_beir, run_questions
-from veille.ingest.errors import EmptyInputError, ParseError
 from veille.interfaces.cli import cli
-from veille.interfaces.cli.common import EXIT_ERROR, EXIT_OK
+from veille.interfaces.cli.exit_codes import EXIT_ERROR, EXIT_OK
 from veille.kb import KnowledgeBase
 
 MINI = Path(__file__).resolve().parent.parent / "data" / "beir-mini"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES, make_settings
-from veille.index.memory import FakeEmbedder
-from veille.index.models import SearchFilters
+from veille.errors import QueryError, StoreError, VeilleError
+from veille.index.embedding.fake import FakeEmbedder
+from veille.index.hits import SearchFilters
 from veille.ingest.chunking import CHUNKING_VERSION
-from veille.ingest.errors import QueryError, StoreError, VeilleError
 from veille.kb import KnowledgeBase
 
 
@@ -36,30 +36,30 @@ def test_search_across_languages(kb: KnowledgeBase) -> None:
     assert fr[0].doc_id.startswith("note:cache-kv-memoire") and fr[0].lang == "fr"
     ko = kb.search("What does retrieval-augmented generation do?", k=3, filters=SearchFilters(lang=["ko"]))
     assert ko and ko[0].lang == "ko" and "검색" in ko[0].text
-    en = kb.search("어텐션 비용을 선형으로 줄이는 방법", k=3, per_doc=True)
-    assert "sample-rec-1" in [h.doc_id for h in en]
+    en = kb.search("각 토큰이 일부 위치에만 주의를 기울이는 어텐션", k=3, per_doc=True)
+    assert "sample-rec-1" in [h.doc_id for h in en]  # a Korean question, the English record that answers it
     pdf = kb.search("how much does the 4-bit cache shrink?", k=1, filters=SearchFilters(kind=["paper"]))
     assert pdf[0].page_start == 1 and pdf[0].title.startswith("Mixed-Precision")
 
 
 def test_reingest_unchanged_embeds_nothing(kb: KnowledgeBase, corpus: Path) -> None:
-    misses = kb.cache.misses
+    misses = kb.services.cache.misses
     report = kb.ingest([corpus])
     assert report.count("unchanged") == 6 and report.count("added", "updated") == 0
-    assert kb.cache.misses == misses and kb.store.count() == sum(d.chunks for d in kb.documents())
+    assert kb.services.cache.misses == misses and kb.services.store.count() == sum(d.chunks for d in kb.documents())
 
 
 def test_files_an_older_chunker_stored_are_chunked_again_on_the_next_ingest(kb: KnowledgeBase,
                                                                             corpus: Path) -> None:
     note = next(d for d in kb.documents() if d.source.endswith("reading-log.txt"))
-    record = kb.store.get_doc(note.doc_id)
+    record = kb.services.store.get_doc(note.doc_id)
     assert record is not None
-    kb.store.put_doc(record.model_copy(update={"chunking": 0}))  # as a Veille before chunker versions left it
-    misses = kb.cache.misses
+    kb.services.store.put_doc(record.model_copy(update={"chunking": 0}))  # as a Veille before chunker versions left it
+    misses = kb.services.cache.misses
     report = kb.ingest([corpus])
     assert report.count("updated") == 1 and report.count("unchanged") == 5
-    assert kb.cache.misses == misses  # its chunks kept their stored vectors
-    again = kb.store.get_doc(note.doc_id)
+    assert kb.services.cache.misses == misses  # its chunks kept their stored vectors
+    again = kb.services.store.get_doc(note.doc_id)
     assert again is not None and again.chunking == CHUNKING_VERSION and again.chunk_ids == record.chunk_ids
 
 
@@ -77,9 +77,9 @@ def test_a_search_made_again_is_answered_until_the_next_write(kb: KnowledgeBase)
     query = "Quelle mémoire le cache KV occupe-t-il ?"
     first = kb.search(query, k=5)
     first[0].text = "changed by the caller"
-    generation = kb.store.generation
+    generation = kb.services.store.generation
     again = kb.search(query, k=5)
-    assert kb.store.generation == generation and again[0].text != "changed by the caller"
+    assert kb.services.store.generation == generation and again[0].text != "changed by the caller"
     assert [h.chunk_id for h in again] == [h.chunk_id for h in first]
     assert [h.chunk_id for h in kb.search(query, k=2)] == [h.chunk_id for h in first[:2]]  # k is part of the key
     kb.remove(first[0].doc_id)
@@ -87,9 +87,9 @@ def test_a_search_made_again_is_answered_until_the_next_write(kb: KnowledgeBase)
 
 
 def test_remove_by_id_and_by_path(kb: KnowledgeBase, corpus: Path) -> None:
-    before = kb.store.count()
+    before = kb.services.store.count()
     removed = kb.remove("sample-rec-1")
-    assert kb.store.count() == before - removed.chunks
+    assert kb.services.store.count() == before - removed.chunks
     kb.remove(str(corpus / "notes" / "fr" / "cache-kv-memoire.md"))
     assert {d.doc_id for d in kb.documents()} & {"sample-rec-1"} == set()
     assert len(kb.documents()) == 4
@@ -99,7 +99,7 @@ def test_remove_by_id_and_by_path(kb: KnowledgeBase, corpus: Path) -> None:
 
 def test_stats(kb: KnowledgeBase) -> None:
     stats = kb.stats()
-    assert stats["documents"] == 6 and stats["chunks"] == kb.store.count()
+    assert stats["documents"] == 6 and stats["chunks"] == kb.services.store.count()
     assert set(stats["by_lang"]) == {"en", "fr", "ko"}
     assert stats["embedder"]["model"] == "intfloat/multilingual-e5-small" and stats["embedder"]["dim"] == 384
 

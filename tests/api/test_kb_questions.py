@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import shared_path
-from veille.index.models import Hit
+from veille.index.hits import Hit
 from veille.kb import KnowledgeBase
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -108,9 +108,9 @@ def test_the_french_kv_digest_reads_clean(corpus_kb: KnowledgeBase) -> None:
         assert re.search(rf"^   - \[{n}\] ", sources, re.M), n
     # on topic: no key point is further from the topic than its document's median sentence (a note on
     # several subjects must not lend the digest its other subjects)
-    topic = corpus_kb.queries.embed_queries([d.topic or ""])[0]
+    topic = corpus_kb.services.queries.embed_queries([d.topic or ""])[0]
     for e in d.documents:
         sentences = [p["text"][a:b] for p in corpus_kb.chunks(e.doc_id) for a, b in p.get("sentences") or []]
-        median = float(np.median(corpus_kb.embed_texts([t for t in sentences if len(t.split()) >= 6]) @ topic))
+        median = float(np.median(corpus_kb.services.embed_texts([t for t in sentences if len(t.split()) >= 6]) @ topic))
         points = [k.text for k in e.key_points]
-        assert not points or float(min(corpus_kb.embed_texts(points) @ topic)) >= median, (e.title, points)
+        assert not points or float(min(corpus_kb.services.embed_texts(points) @ topic)) >= median, (e.title, points)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import SAMPLES, make_settings
-from veille.index.memory import FakeEmbedder, MemoryStore
-from veille.ingest.errors import StoreError
+from veille.errors import StoreError
+from veille.index.embedding.fake import FakeEmbedder
+from veille.index.stores.in_memory import MemoryStore
 from veille.kb import KnowledgeBase
 
 
@@ -35,7 +36,7 @@ def test_a_store_refuses_a_far_runtime_until_reembedded(tmp_path: Path, monkeypa
         kb.search("cache KV", k=3)
     assert err.value.source == str(settings.home)
     with KnowledgeBase(settings, store=store) as kb:
-        monkeypatch.setattr(kb, "load_embedder", lambda runtime: Shifted())
+        monkeypatch.setattr(kb.services, "load_embedder", lambda runtime: Shifted())
         assert kb.reembed("onnx") == chunks
         assert kb.search("cache KV mémoire", k=3, mode="dense")
         assert kb.reembed("onnx") == 0  # already that runtime's vectors

@@ -11,8 +11,8 @@ from benchmarks.baseline import Baseline
 from benchmarks.compare import baseline_beir
 from benchmarks.compare_report import write_report
 from veille.evaluation import BeirReport, ModeScores, load_beir
-from veille.index.cache import EmbeddingCache
-from veille.index.embedder import load_embedder
+from veille.index.embedding.cache import EmbeddingCache
+from veille.index.embedding.runtimes import load_embedder
 
 # llama-index asks local-mode Qdrant for payload indexes, which it warns have no effect there
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")

@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.language_gap import measure, pairs, table
 from veille.evaluation import load_beir
-from veille.index.memory import FakeEmbedder
+from veille.index.embedding.fake import FakeEmbedder
 
 
 def _tatoeba(folder: Path) -> Path:

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from veille.index.fusion import FIRST_DEPTH, STATS_DEPTH, best_per_doc, fuse, hybrid_query, normalise
-from veille.index.memory import MemoryStore
-from veille.index.models import EmbedderInfo, Point, SearchFilters
+from veille.index.hits import SearchFilters
+from veille.index.records import EmbedderInfo, Point
+from veille.index.stores.in_memory import MemoryStore
 
 
 def _ranked(*rows: tuple[float, str]) -> list[tuple[float, dict[str, Any]]]:

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import contextlib
 
+from veille.index.embedding.fake import FakeEmbedder
+from veille.index.hits import SearchFilters
 from veille.index.indexer import index_document
-from veille.index.memory import FakeEmbedder, MemoryStore
-from veille.index.models import EmbedderInfo, Point, SearchFilters
+from veille.index.keywords import encode_document
+from veille.index.records import EmbedderInfo, Point
 from veille.index.retrieval import search
-from veille.index.sparse import encode_document
+from veille.index.stores.in_memory import MemoryStore
 from veille.ingest.chunking import CHUNKING_VERSION, ChunkingOptions, chunk_document
-from veille.ingest.models import Block, Document
+from veille.ingest.documents import Block, Document
 
 
 def _doc(*paras: str, doc_id: str = "note:x") -> Document:

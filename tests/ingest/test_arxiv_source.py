@@ -8,9 +8,9 @@ import arxiv
 import pytest
 
 from tests.ingest.arxiv_fake import RecordedArxiv
+from veille.errors import NetworkError, SourceError
 from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
-from veille.ingest.errors import NetworkError, SourceError
-from veille.ingest.models import ArxivMeta
+from veille.ingest.documents import ArxivMeta
 
 
 def fetcher(tmp_path: Path, session: RecordedArxiv, page_size: int = 100) -> ArxivFetcher:

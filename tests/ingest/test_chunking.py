@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from veille.ingest.chunking import ChunkingOptions, chunk_document, estimate_tokens
-from veille.ingest.models import Block, Document
+from veille.ingest.documents import Block, Document
 from veille.ingest.notes import parse_note
 from veille.ingest.pdf import parse_pdf
 
@@ -131,7 +131,7 @@ def test_short_korean_sentences_and_short_documents_are_kept() -> None:
 
 
 def test_one_enormous_paragraph_is_split_in_linear_time() -> None:
-    from veille.ingest.sentences import WINDOW, _windows, split_sentences
+    from veille.ingest.sentence_split import WINDOW, _windows, split_sentences
 
     text = "Le cache grossit avec le contexte. " * 3000 + "x" * (2 * WINDOW)  # 105 KB, one line
     pieces = _windows(text)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from veille.ingest.errors import EmptyInputError, ParseError
+from veille.errors import EmptyInputError, ParseError
 from veille.ingest.notes import parse_note
 
 

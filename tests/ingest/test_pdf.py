@@ -6,8 +6,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from veille.ingest.errors import EmptyInputError, ParseError
-from veille.ingest.models import ArxivMeta
+from veille.errors import EmptyInputError, ParseError
+from veille.ingest.documents import ArxivMeta
 from veille.ingest.pdf import parse_pdf
 
 

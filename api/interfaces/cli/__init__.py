@@ -2,7 +2,7 @@
 
 Every command is registered here, in one place; each lives in the module named after its job and is
 imported only when it runs: `veille --help` and `veille --version` load no model, store, PDF library
-or web framework (they took 3-5 s when every command module was imported up front).
+or web framework.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import click
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "ingest": ("ingest", "ingest", "Ingest files and folders, web pages, or papers from arXiv."),
     "search": ("search", "search", "Search the knowledge base (hybrid, dense or sparse)."),
-    "ask": ("answers", "ask", "Answer a question with cited passages."),
-    "digest": ("answers", "digest", "A Markdown brief on a topic, or on what came in, every claim cited."),
+    "ask": ("ask", "ask", "Answer a question with cited passages."),
+    "digest": ("digest", "digest", "A Markdown brief on a topic, or on what came in, every claim cited."),
     "watch": ("watch", "watch", "Collect from the web on a schedule, and write the morning digest."),
     "docs": ("documents", "docs", "List the stored documents."),
     "stats": ("documents", "stats", "Counts by language and kind, and the embedder in use."),
@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point (`argv` given: a caller in the same process, which gets SystemExit).
 
     As a command, the process ends as soon as the command has: everything it opened is closed by then
-    (the store, the cache, the files it wrote), and the interpreter's teardown only frees memory, which
-    took ~1 s after a search (0.5 s of it the tokenizer's 250k-piece vocabulary)."""
+    (the store, the cache, the files it wrote), and the interpreter's teardown would only free memory,
+    which costs about a second after a search (the tokenizer's 250k-piece vocabulary)."""
     try:
         return cli.main(args=argv, prog_name="veille")
     except SystemExit as exc:

@@ -8,7 +8,7 @@ from typing import cast
 
 import click
 
-from veille.interfaces.cli.common import with_kb
+from veille.interfaces.cli.exit_codes import with_kb
 from veille.kb import KnowledgeBase
 
 
@@ -55,9 +55,9 @@ def remove(target: str) -> None:
 def migrate(url: str | None, to_path: Path | None, api_key: str | None) -> None:
     """Copy this knowledge base into a Qdrant server, or a server's into an embedded store (vectors
     included, nothing re-embedded)."""
-    from veille.index.edge import EdgeStore
-    from veille.index.qdrant import QdrantStore
-    from veille.index.store import Store
+    from veille.index.stores.base import Store
+    from veille.index.stores.edge import EdgeStore
+    from veille.index.stores.qdrant_server import QdrantStore
     if bool(url) == bool(to_path):
         raise click.UsageError("give --to URL or --to-path DIR (one of them)")
 
@@ -88,7 +88,7 @@ def reembed(runtime: str | None) -> None:
     """Re-embed every stored chunk with another embedding runtime, in place (resumable: vectors are cached)."""
     def run(kb: KnowledgeBase) -> tuple[int, str]:
         done = kb.reembed(runtime, progress=lambda n: click.echo(f"\r{n:,} chunks", nl=False, err=True))
-        return done, kb.embedder.runtime
+        return done, kb.services.embedder.runtime
 
     done, used = with_kb(run)
     click.echo(("\n" if done else "") + f"re-embedded {done:,} chunks with {used}")

@@ -9,8 +9,8 @@ from typing import cast
 import click
 
 from veille.evaluation import MODES, BeirReport, QuestionsReport, load_beir, load_questions, run_beir, run_questions
-from veille.index.models import SearchMode
-from veille.interfaces.cli.common import or_fail, with_kb
+from veille.index.hits import SearchMode
+from veille.interfaces.cli.exit_codes import or_fail, with_kb
 from veille.kb import KnowledgeBase
 from veille.settings import Settings
 
@@ -72,8 +72,8 @@ def eval_(folder: Path | None, questions: Path | None, mode: str, split: str, ma
     or with --questions on the current knowledge base.
 
     \b
-      veille eval ../shared/eval/scifact-en --max-docs 1000 --max-queries 200
-      veille eval --questions ../shared/eval/kb-questions.jsonl --json
+      veille eval ~/beir/scifact --max-docs 1000 --max-queries 200
+      veille eval --questions my-questions.jsonl --json
     """
     if bool(folder) == bool(questions):
         raise click.UsageError("give a BEIR FOLDER or --questions FILE (one of them)")

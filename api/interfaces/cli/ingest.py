@@ -11,9 +11,9 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from veille.ingest.errors import VeilleError
-from veille.interfaces.cli.common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, fail, or_fail
-from veille.interfaces.remote import RemoteIngest, find_server
+from veille.errors import VeilleError
+from veille.interfaces.cli.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, fail, or_fail
+from veille.interfaces.http.client import RemoteIngest, find_server
 from veille.kb import KnowledgeBase
 from veille.pipeline import IngestItem, IngestReport
 from veille.settings import Settings

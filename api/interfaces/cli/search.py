@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from veille.index.models import Hit, SearchFilters, SearchMode
-from veille.ingest.errors import VeilleError
-from veille.interfaces.cli.common import or_fail, with_kb
+from veille.errors import VeilleError
+from veille.index.hits import Hit, SearchFilters, SearchMode
+from veille.interfaces.cli.exit_codes import or_fail, with_kb
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:

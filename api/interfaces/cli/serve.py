@@ -12,8 +12,8 @@ def serve(host: str, port: int) -> None:
     """Start the HTTP API (OpenAPI at /docs); the model is loaded once and the store held by the server."""
     import uvicorn
 
-    from veille.interfaces.remote import advertise, local_url
-    from veille.interfaces.server import create_app
+    from veille.interfaces.http.app import create_app
+    from veille.interfaces.http.client import advertise, local_url
     app = create_app()
     with advertise(app.state.settings.home, local_url(host, port), app.state.instance):
         # SIGTERM: requests still open after 5 s are dropped; the ingest job stops after its batch

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from veille.interfaces.cli.common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, or_fail, with_kb
+from veille.interfaces.cli.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, or_fail, with_kb
 from veille.settings import Settings
-from veille.watch import Subscriptions, WatchKind, new_subscription
+from veille.watch.subscriptions import Subscriptions, WatchKind, new_subscription
 
 if TYPE_CHECKING:
     from veille.kb import KnowledgeBase
-    from veille.watching import WatchReport
+    from veille.watch.run import WatchReport
 
 # Running a subscription needs the knowledge base (models, store, parsers); managing the subscriptions
 # file does not: those imports wait for `watch run`, so `add`, `list` and `remove` answer at once.
@@ -114,8 +114,8 @@ def remove(sub_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def run(ids: tuple[str, ...], due: bool, digest: bool | None, as_json: bool) -> None:
     """Run subscriptions now (all, or the given ids) and write the morning digest if something came in."""
-    from veille.interfaces.remote import RemoteIngest, find_server
-    from veille.watching import summary_counts
+    from veille.interfaces.http.client import RemoteIngest, find_server
+    from veille.watch.run import summary_counts
 
     settings = Settings()
     server = or_fail(lambda: find_server(settings))
