@@ -33,8 +33,11 @@ def _section(title: str) -> re.Pattern[str]:
 
 
 def write_section(path: Path, title: str, body: str) -> None:
-    """Replace (or append) the `## title` section of a Markdown file."""
+    """Replace (or append) the `## title` section of a Markdown file, keeping its "Baseline" part."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    kept = section_body(path, title) or ""
+    if "\n\nBaseline" not in body and "\n\nBaseline" in kept:  # today's figures stay beside the baseline
+        body = body.rstrip() + kept[kept.find("\n\nBaseline"):]
     section = f"## {title}\n\n{body.strip()}\n"
     pattern = _section(title)
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else (
@@ -49,11 +52,12 @@ def section_body(path: Path, title: str) -> str | None:
     return found.group(1).strip() if found else None
 
 
-def with_previous(path: Path, title: str, body: str) -> str:
-    """`body` followed by the previous run's figures of the same section (its first part, before any
-    earlier "Previous run" block), so that a rerun keeps the old figures beside the new ones."""
+def with_baseline(path: Path, title: str, body: str) -> str:
+    """`body` (today's figures) followed by the section's baseline, the figures a rerun is compared with:
+    the section's "Baseline" part as it stands, or, for a section without one, its whole previous body."""
     old = section_body(path, title)
     if not old:
         return body
-    old = old.split("\n\nPrevious run:", 1)[0]
-    return f"{body}\n\nPrevious run:\n\n{old}"
+    marker = old.find("\n\nBaseline")
+    baseline = old[marker:].strip() if marker >= 0 else f"Baseline:\n\n{old}"
+    return f"{body}\n\n{baseline}"
