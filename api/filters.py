@@ -7,6 +7,7 @@ from collections.abc import Callable
 from veille.errors import QueryError
 from veille.index.hits import SearchFilters
 from veille.index.records import DocRecord
+from veille.ingest.documents import ROLES
 
 KINDS = {"paper", "note", "record"}
 
@@ -26,6 +27,9 @@ def check_filters(filters: SearchFilters, docs: Callable[[], list[DocRecord]]) -
         missing = [x for x in filters.doc_id if x not in known]
         if missing:
             raise QueryError(f"no such document {missing}", source="doc_id")
+    if filters.roles is not None and (not filters.roles or not set(filters.roles) <= set(ROLES)):
+        bad = sorted(set(filters.roles) - set(ROLES))
+        raise QueryError(f"unknown chunk role {bad}; expected some of {list(ROLES)}", source="roles")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise QueryError("date_from is after date_to", source="date")
     return filters

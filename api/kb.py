@@ -21,10 +21,11 @@ from veille.digest.brief import Digest
 from veille.digest.build import make_digest
 from veille.errors import LLMError, QueryError, VeilleError
 from veille.filters import check_filters
+from veille.glossary import Entry
 from veille.index.embedding.embedder import Embedder
 from veille.index.hits import Hit, SearchFilters, SearchMode
 from veille.index.records import DocRecord
-from veille.index.retrieval import QUERY_MIN_LETTERS, search, search_many
+from veille.index.retrieval import QUERY_MIN_LETTERS, query_vectors, search, search_many
 from veille.index.stores.base import Store
 from veille.index.stores.migrate import EDGE_DIR, copy_store
 from veille.ingest.arxiv_source import ArxivFetcher
@@ -178,7 +179,9 @@ class KnowledgeBase:
         generation = store.generation
         if generation is not None and (kept := self.services.results.get(key, generation)) is not None:
             return kept
-        hits = search(text, embedder=self.services.queries, store=store, k=k, mode=mode, filters=flt, per_doc=per_doc)
+        hits = search(text, embedder=self.services.queries, store=store, k=k, mode=mode, filters=flt, per_doc=per_doc,
+                      means=self.services.language_means(), cfg=self.settings.retrieval,
+                      variants=self.services.glossary().variants(text))
         if generation is not None:
             self.services.results.put(key, generation, hits)
         return hits
@@ -187,7 +190,9 @@ class KnowledgeBase:
                     filters: SearchFilters | None = None, per_doc: bool = False) -> list[list[Hit]]:
         """Batch search (queries embedded together)."""
         return search_many([_query(q) for q in queries], embedder=self.services.embedder, store=self.services.store,
-                           k=k, mode=mode, filters=self._checked(filters), per_doc=per_doc)
+                           k=k, mode=mode, filters=self._checked(filters), per_doc=per_doc,
+                           means=self.services.language_means(), cfg=self.settings.retrieval,
+                           variants=self.services.glossary().variants)
 
     def ask(self, question: str, k: int = 8, lang: str | None = None, filters: SearchFilters | None = None,
             use_llm: bool = True) -> Answer:
@@ -241,16 +246,22 @@ class KnowledgeBase:
         return make_digest(topic=_query(topic) if topic else topic, since=since, until=until, lang=lang,
                            max_docs=max_docs, kinds=kinds,
                            records=self.documents(), chunk_vectors=self.services.store.chunk_vectors,
-                           nearest=lambda vec, ids: self._nearest_docs(vec, ids, kinds),
-                           embed_query=lambda text: self.services.queries.embed_queries([text])[0],
+                           rank_docs=lambda text, ids: self._ranked_docs(text, ids, kinds),
+                           embed_query=self._topic_vectors,
                            embed=self.services.embed_texts, floor=self.settings.ask_min_similarity,
                            llm=self.services.llm, cfg=self.settings.digest)
 
-    def _nearest_docs(self, vec: np.ndarray, doc_ids: list[str] | None, kinds: list[str] | None) -> set[str]:
-        """Ids of the documents owning the chunks closest to `vec` (digest candidates)."""
-        rows = self.services.store.query(vec.tolist(), None, "dense", self.settings.digest.probe,
-                                         SearchFilters(doc_id=doc_ids, kind=kinds), False)
-        return {payload["doc_id"] for _, payload in rows}
+    def _topic_vectors(self, topic: str) -> tuple[np.ndarray, np.ndarray]:
+        """A topic's vector and the same steered across the archive's languages (glossary, language means)."""
+        s = self.services
+        return query_vectors(topic, s.queries, s.language_means(), self.settings.retrieval,
+                             s.glossary().variants(topic))
+
+    def _ranked_docs(self, topic: str, doc_ids: list[str] | None, kinds: list[str] | None) -> list[tuple[str, float]]:
+        """The documents a search on a digest's topic ranks first, with their scores."""
+        hits = self.search(topic, k=self.settings.digest.candidates, per_doc=True,
+                           filters=SearchFilters(doc_id=doc_ids, kind=kinds))
+        return [(h.doc_id, h.score) for h in hits]
 
     def _checked(self, filters: SearchFilters | None) -> SearchFilters:
         return check_filters(filters or SearchFilters(), self.documents)
@@ -280,6 +291,12 @@ class KnowledgeBase:
                               source=doc_id_or_path)
         self.services.store.delete_doc(record.doc_id)
         return record
+
+    def glossary(self, term: str | None = None) -> list[Entry]:
+        """The archive's glossary (terms its texts give in two languages, with their counts and documents), or
+        the entries naming `term`."""
+        found = self.services.glossary()
+        return found.lookup(term) if term else found.entries
 
     def vectors(self, doc_id: str) -> list[tuple[dict[str, Any], list[float]]]:
         """A document's stored chunks in order, each with its dense vector (maps, clustering, notebooks)."""

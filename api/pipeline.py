@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from veille.errors import EmptyInputError, VeilleError
-from veille.index.embedding.cache import EmbeddingCache
+from veille.glossary import mine
+from veille.index.embedding.cache import EmbeddingCache, embed_passages
 from veille.index.embedding.embedder import Embedder
 from veille.index.indexer import index_document
 from veille.index.records import DocRecord
@@ -183,9 +184,14 @@ def dry_sink(doc: Document, chunks: list[Chunk]) -> Status:
 
 
 def store_sink(embedder: Embedder, store: Store, cache: EmbeddingCache, batch_size: int) -> Sink:
-    """The sink that embeds a document's chunks (through the cache) and stores them."""
+    """The sink that embeds a document's chunks (through the cache) and stores them with its glossary pairs."""
+    def pairs(doc: Document) -> list[tuple[str, str]]:
+        return mine((b.text for b in doc.blocks if b.role == "body"),
+                    lambda texts: embed_passages(embedder, texts, cache, batch_size), doc.lang)
+
     def sink(doc: Document, chunks: list[Chunk]) -> Status:
-        return index_document(doc, chunks, embedder=embedder, store=store, cache=cache, batch_size=batch_size)
+        return index_document(doc, chunks, embedder=embedder, store=store, cache=cache, batch_size=batch_size,
+                              glossary=pairs)
     return sink
 
 

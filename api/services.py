@@ -3,17 +3,20 @@ embedding cache, LLM, the arXiv client and the web fetcher. Tests and notebooks 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from veille.errors import StoreError
+from veille.glossary import Glossary, glossary
 from veille.index.embedding.cache import EmbeddingCache, QueryVectors, embed_passages
 from veille.index.embedding.embedder import E5_SMALL, Embedder
 from veille.index.embedding.reembed import check_runtime, engine_of, reembed
 from veille.index.embedding.runtimes import AUTO_E5, RUNTIMES, announce, load_embedder
-from veille.index.records import EmbedderInfo
+from veille.index.language_means import LanguageMeans, language_means
+from veille.index.records import DocRecord, EmbedderInfo
 from veille.index.search_results import SearchResults
 from veille.index.stores.base import Store
 from veille.ingest.arxiv_source import ArxivFetcher, ArxivStore
@@ -25,6 +28,9 @@ from veille.settings import Settings
 if TYPE_CHECKING:
     from veille.ingest.http_fetch import Fetcher, HttpFetcher
     from veille.watch.collector import Collector
+
+
+DERIVED_SECONDS = 60.0  # how long what is derived from a shared store's records is kept
 
 
 class Services:
@@ -42,6 +48,7 @@ class Services:
         self._queries: QueryVectors | None = None
         self.results = SearchResults()  # recent searches' hits, until the store's next write
         self.translations = Translations()  # LLM mode: recent questions in the archive's other languages
+        self._kept: dict[str, tuple[int, Any]] = {}  # what is derived from the records (_derived)
 
     @property
     def embedder(self) -> Embedder:
@@ -162,6 +169,25 @@ class Services:
 
         return Collector(fetcher or self.web_fetcher(), WebStore(self.settings.home / "web"),
                          arxiv or self.arxiv_fetcher(), pdf_base=self.settings.arxiv_pdf_url)
+
+    def language_means(self) -> LanguageMeans:
+        """The archive's language means (index.language_means)."""
+        return self._derived("means", language_means)
+
+    def glossary(self) -> Glossary:
+        """The archive's glossary (veille.glossary)."""
+        return self._derived("glossary", glossary)
+
+    def _derived(self, name: str, compute: Callable[[list[DocRecord]], Any]) -> Any:
+        """What `compute` makes of the document records, kept until the store's next write (or for a minute
+        where other processes write too)."""
+        store = self.records
+        generation = store.generation
+        stamp = generation if generation is not None else int(time.monotonic() // DERIVED_SECONDS)
+        kept = self._kept.get(name)
+        if kept is None or kept[0] != stamp:
+            kept = self._kept[name] = (stamp, compute(store.docs()))
+        return kept[1]
 
     def reembed(self, runtime: str, progress: Callable[[int], None] | None = None) -> int:
         """Re-embed every stored chunk on `runtime` in place, and embed with it from then on; the number

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veille.digest.settings import DigestSettings
 from veille.index.embedding.runtimes import ALIASES, CHOICES
+from veille.index.retrieval import RetrievalSettings
 from veille.languages import ANSWER_LANGS
 from veille.reader.settings import ReaderSettings
 
@@ -102,6 +103,8 @@ class Settings(BaseSettings):
                                                                       "subscriptions (0: never).")
     digest_lang: str = Field(default="fr", description="Language of the morning digest (one Veille writes in: "
                                                        + ", ".join(sorted(ANSWER_LANGS)) + ").")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="How searches fuse their "
+                                         "two sides and reach across languages (VEILLE_RETRIEVAL__<FIELD>).")
     reader: ReaderSettings = Field(default_factory=ReaderSettings, description="How `ask` weighs passages and "
                                                                               "sentences (VEILLE_READER__<FIELD>).")
     digest: DigestSettings = Field(default_factory=DigestSettings, description="How digests choose documents and "

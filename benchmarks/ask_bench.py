@@ -80,7 +80,9 @@ def write(rows: list[dict[str, Any]], command: str) -> None:
     """The section of BENCHMARKS.md."""
     again = {r["set"]: r for r in rows if r["pass"] == "again"}
     lines = [f"Command: `{command}` on {machine()}, onnx-int8. \"First\": the embedding cache empty, so every "
-             "question is new to the reader; \"again\": the same questions asked a second time.", "",
+             "question is new to the reader; \"again\": the same questions asked a second time. The sets of "
+             "`benchmarks/` were written over the shared corpus (see ask_bench's docstring for how and which were "
+             "read).", "",
              "| set | hit@5 | gold cited | fact stated | ask p50 / p95, first | ask p50 / p95, again | missed |",
              "|---|---|---|---|---|---|---|"]
     for r in (r for r in rows if r["pass"] == "first"):

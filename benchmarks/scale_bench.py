@@ -90,7 +90,7 @@ def recall(store: EdgeStore, vectors: np.ndarray, k: int, filters: SearchFilters
     flt = edge.edge_filter(filters)
     got = []
     for v in vectors:
-        approx = store.nearest(v.tolist(), "dense", k, flt, edge.search_params(flt))
+        approx = store.nearest(v.tolist(), "dense", k, flt, edge.search_params(filters))
         exact = store.nearest(v.tolist(), "dense", k, flt, edge.qe.SearchParams(exact=True))
         want = {p["chunk_id"] for _, p in exact}
         got.append(len(want & {p["chunk_id"] for _, p in approx}) / max(1, len(want)))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+import numpy as np
 
 from veille.index.embedding.cache import EmbeddingCache, embed_passages
 from veille.index.embedding.embedder import Embedder
@@ -25,7 +28,7 @@ def chunk_payload(doc: Document, chunk: Chunk) -> dict[str, Any]:
         "title": doc.title, "source": doc.source, "arxiv_id": doc.arxiv_id,
         "page_start": chunk.page_start, "page_end": chunk.page_end, "section": chunk.section,
         "page_breaks": [list(b) for b in chunk.page_breaks], "sentences": [list(s) for s in chunk.sentences],
-        "references": chunk.references, "categories": categories, "text_hash": chunk.text_hash,
+        "references": chunk.references, "role": chunk.role, "categories": categories, "text_hash": chunk.text_hash,
         "date_ts": doc.date.timestamp() if doc.date else None,
     }
 
@@ -46,9 +49,13 @@ def doc_record(doc: Document, chunks: list[Chunk], now: datetime) -> DocRecord:
         chunk_ids=[c.chunk_id for c in chunks])
 
 
+Pairs = Callable[[Document], list[tuple[str, str]]]
+
+
 def index_document(doc: Document, chunks: list[Chunk], *, embedder: Embedder, store: Store,
-                   cache: EmbeddingCache | None, batch_size: int = 32) -> IndexStatus:
-    """Store a document's chunks; embed only chunks the store does not already hold.
+                   cache: EmbeddingCache | None, batch_size: int = 32, glossary: Pairs | None = None) -> IndexStatus:
+    """Store a document's chunks; embed only chunks the store does not already hold. `glossary` gives the
+    document's glossary pairs (veille.glossary), kept in its record.
 
     New points are written before stale ones are deleted and the record last, so a crash at
     any point leaves a store that a rerun completes (with vectors from the cache).
@@ -73,5 +80,21 @@ def index_document(doc: Document, chunks: list[Chunk], *, embedder: Embedder, st
                             sparse_values=values, payload=chunk_payload(doc, chunk)))
     store.upsert(points)
     store.delete_chunks(doc.doc_id, keep=set(ids))
-    store.put_doc(doc_record(doc, chunks, datetime.now(UTC)))
+    record = doc_record(doc, chunks, datetime.now(UTC))
+    record.vector_sums, record.vector_counts = vector_sums(store.chunk_vectors(doc.doc_id))
+    record.glossary = glossary(doc) if glossary else []
+    store.put_doc(record)
     return "updated" if existing else "added"
+
+
+def vector_sums(rows: list[tuple[dict[str, Any], list[float]]]) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Per chunk language, the sum of the body chunks' vectors and their count: what the archive's language
+    means are made of (index.language_means)."""
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for payload, vector in rows:
+        if vector and payload.get("role", "body") == "body":
+            lang = payload.get("lang", "und")
+            sums[lang] = sums.get(lang, 0) + np.asarray(vector, np.float64)
+            counts[lang] = counts.get(lang, 0) + 1
+    return {lang: [round(float(x), 6) for x in s] for lang, s in sums.items()}, counts

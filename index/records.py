@@ -41,7 +41,12 @@ class DocRecord(BaseModel):
                                                  "(ingest.chunking.CHUNKING_VERSION; 0: before versions).")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Source facts worth showing: author, site, "
                                                                         "URL, feed tags, Hugging Face upvotes.")
+    glossary: list[tuple[str, str]] = Field(default_factory=list, description="(term, gloss) pairs the document "
+                                            "gives of its own terms, in two languages (veille.glossary).")
     chunk_ids: list[str] = Field(default_factory=list, exclude=True)
+    vector_sums: dict[str, list[float]] = Field(default_factory=dict, exclude=True, description=(
+        "Per chunk language, the sum of the document's body chunk vectors (the archive's language means)."))
+    vector_counts: dict[str, int] = Field(default_factory=dict, exclude=True, description="The chunks summed.")
 
 
 class Point(BaseModel):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from veille.ingest.documents import Block, Chunk, Document
-from veille.ingest.language import UNDETERMINED, detect_language
+from veille.ingest.language import prose_language
 from veille.ingest.sentence_split import split_sentences
 from veille.ingest.time_budget import budget, check
 from veille.languages.scripts import HANGUL
@@ -19,14 +19,15 @@ from veille.languages.scripts import HANGUL
 TokenCounter = Callable[[str], int]
 CHUNK_NAMESPACE = uuid.UUID("6f1c2a52-7c1e-5a8e-9f57-6b0c1d2e3f40")
 # This chunker's version, kept in each document's record: bump it whenever the chunks it makes, or what is
-# stored with them, change (boundaries, fields such as `sentences`). A document an older version chunked is
-# chunked again the next time its source is ingested, though its bytes did not change (index.indexer keeps
-# the vector of every chunk whose text did not change). 1: sentence offsets stored with each chunk.
-CHUNKING_VERSION = 1
+# stored with them, change (boundaries, fields such as `sentences` or `role`). A document an older version
+# chunked is chunked again the next time its source is ingested, though its bytes did not change
+# (index.indexer keeps the vector of every chunk whose text did not change).
+CHUNKING_VERSION = 2
 _WORDCHARS = re.compile(r"\w", re.UNICODE)
 _PIECES = re.compile(r"[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
 _MIN_WORDCHARS = 8
 _LETTER = re.compile(r"[^\W\d_]")
+_DIGITS = re.compile(r"\d")
 
 
 class ChunkingOptions(BaseModel):
@@ -150,12 +151,14 @@ def _pack(units: list[_Unit], opts: ChunkingOptions) -> list[list[_Unit]]:
     cur: list[_Unit] = []
     size = lead = 0  # lead: units at the head of `cur` repeated from the previous chunk (overlap)
     for u in units:
-        section_break = u.heading and size >= opts.min_tokens
+        role_break = bool(cur) and u.block.role != cur[-1].block.role  # a chunk holds one role (ingest.roles)
+        section_break = (u.heading and size >= opts.min_tokens) or role_break
         if u.heading and cur and not section_break and _fold_back(groups, cur[lead:], opts):
             cur, size, lead = [], 0, 0  # the section's short tail went back to its chunk
         overflow = cur and size + u.tokens > opts.target_tokens
         if cur and (section_break or overflow):
-            carry = [cur.pop()] if cur[-1].heading and len(cur) > 1 else []
+            heading_carried = cur[-1].heading and len(cur) > 1 and cur[-1].block.role == u.block.role
+            carry = [cur.pop()] if heading_carried else []
             groups.append(cur)
             cur = ([] if section_break or carry else _overlap(cur, opts.overlap_tokens)) + carry
             lead, size = len(cur) - len(carry), sum(x.tokens for x in cur)
@@ -221,7 +224,8 @@ def _merge_tiny(groups: list[list[_Unit]], opts: ChunkingOptions) -> list[list[_
     out: list[list[_Unit]] = []
     for g in groups:
         tiny = _substance(_join(g)) < _MIN_WORDCHARS
-        if (tiny and out) or (out and _substance(_join(out[-1])) < _MIN_WORDCHARS):
+        same_role = bool(out) and out[-1][0].block.role == g[0].block.role
+        if same_role and (tiny or _substance(_join(out[-1])) < _MIN_WORDCHARS):
             out[-1] = out[-1] + g
         else:
             out.append(g)
@@ -234,15 +238,22 @@ def _chunk(doc: Document, position: int, group: list[_Unit]) -> Chunk:
     text = _join(group)
     pages = [u.block.page for u in group if u.block.page is not None]
     body = next((u for u in group if not u.heading), group[0])
-    lang = detect_language(text)
+    role = group[0].block.role
     digest = text_hash(text)
     return Chunk(
         chunk_id=chunk_id(doc.doc_id, position, digest), doc_id=doc.doc_id, position=position,
-        text=text, lang=doc.lang if lang == UNDETERMINED else lang,
+        text=text, lang=prose_language(text, doc.lang, doc.langs) if role == "body" else doc.lang,
         page_start=min(pages) if pages else None, page_end=max(pages) if pages else None,
-        section=list(body.block.section), references=body.block.references, text_hash=digest,
+        section=list(body.block.section), references=role == "references", role=role, text_hash=digest,
         tokens=sum(u.tokens for u in group), page_breaks=_page_breaks(group), sentences=_sentence_spans(group),
     )
+
+
+def _debris(group: list[_Unit]) -> bool:
+    """Body text that is mostly figures (a chart's axis ticks, a table's cells): not worth a vector."""
+    text = _join(group)
+    letters, digits = len(_LETTER.findall(text)), len(_DIGITS.findall(text))
+    return group[0].block.role == "body" and digits > 20 and letters < 0.5 * digits
 
 
 def chunk_document(doc: Document, options: ChunkingOptions | None = None,
@@ -254,5 +265,5 @@ def chunk_document(doc: Document, options: ChunkingOptions | None = None,
     opts = options or ChunkingOptions()
     count = count_tokens or estimate_tokens
     with budget(opts.max_seconds, doc.source):
-        groups = _pack(_units(doc, opts, count), opts)
+        groups = [g for g in _pack(_units(doc, opts, count), opts) if not _debris(g)]
     return [_chunk(doc, i, g) for i, g in enumerate(groups)]

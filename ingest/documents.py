@@ -8,6 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 BlockKind = Literal["heading", "paragraph", "list", "table", "code", "quote", "caption"]
+# What a passage is to a reader: the body; the bibliography; or front matter (authors, affiliations, e-mails,
+# acknowledgements, footnote marks, a saved page's navigation and byline). Only the body is searched by default.
+Role = Literal["body", "references", "front_matter"]
+ROLES: tuple[Role, ...] = ("body", "references", "front_matter")
 DocKind = Literal["paper", "note", "record"]
 
 
@@ -23,6 +27,7 @@ class Block(BaseModel):
     references: bool = Field(
         default=False, description="True inside a bibliography / references section."
     )
+    role: Role = Field(default="body", description="body, references or front_matter (see ingest.roles).")
 
 
 class ArxivMeta(BaseModel):
@@ -82,6 +87,7 @@ class Chunk(BaseModel):
     page_end: int | None = Field(default=None, description="Last page the chunk spans.")
     section: list[str] = Field(default_factory=list, description="Section path of the chunk start.")
     references: bool = Field(default=False, description="True if the chunk is bibliography.")
+    role: Role = Field(default="body", description="body, references or front_matter: a chunk holds one role.")
     text_hash: str = Field(description="sha256 of the text: the embedding cache key.")
     tokens: int = Field(description="Token count by the chunker's counter.")
     page_breaks: list[tuple[int, int]] = Field(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import lzma
+import math
 import os
 import re
 import shutil
@@ -34,8 +35,10 @@ _MIN_LETTERS = 10
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
-def detect_language(text: str, min_letters: int = _MIN_LETTERS) -> str:
-    """Return the ISO 639-1 code of `text`'s language, or 'und' when it is too short to tell.
+def detect_language(text: str, min_letters: int = _MIN_LETTERS, sure: float = 0.0) -> str:
+    """Return the ISO 639-1 code of `text`'s language, or 'und' when it is too short to tell, or when the
+    language's probability among the candidates is below `sure` ("KV cache compression" is French to the
+    model at 0.79: words two languages share).
 
     Queries are short by nature: callers judging a query lower `min_letters`."""
     letters = _LETTER.findall(text)
@@ -46,10 +49,39 @@ def detect_language(text: str, min_letters: int = _MIN_LETTERS) -> str:
         return UNDETERMINED
     if langid.IDENTIFIER is None:
         _load_identifier()
-    for lang, _score in py3langid.rank(text):
-        if lang in CANDIDATES:
-            return str(lang)
-    return UNDETERMINED
+    ranked = [(str(lang), score) for lang, score in py3langid.rank(text) if lang in CANDIDATES]
+    if not ranked:
+        return UNDETERMINED
+    return ranked[0][0] if not sure or _share(ranked) >= sure else UNDETERMINED
+
+
+def _share(ranked: list[tuple[str, float]]) -> float:
+    """The first language's probability among the ranked candidates (a softmax of their log-probabilities)."""
+    top = ranked[0][1]
+    return 1.0 / sum(math.exp(score - top) for _, score in ranked)
+
+
+_PROSE_LETTERS = 120  # fewer letters of running text than this: too little to tell a passage's language
+_SURE = 0.98  # the probability (among the candidates) a passage's own language needs to differ from its document's
+
+
+def prose_language(text: str, fallback: str, document_langs: Iterable[str] = ()) -> str:
+    """The language of a passage's prose, or `fallback` (its document's language) when the passage holds
+    too little prose to tell, the detection is unsure, or it names a language the document was not found
+    to be written in (`document_langs`): author lists, tables and formulas are not German or Portuguese."""
+    prose = " ".join(line for line in text.splitlines() if len(_LETTER.findall(line)) >= 0.5 * len(line.strip()))
+    letters = _LETTER.findall(prose)
+    hangul = len(HANGUL_OR_JAMO.findall(prose))
+    if hangul >= 2 and letters and hangul / len(letters) >= 0.3:
+        return "ko" if "ko" in (fallback, *document_langs) else fallback
+    if len(letters) < _PROSE_LETTERS:
+        return fallback
+    if langid.IDENTIFIER is None:
+        _load_identifier()
+    ranked = [(str(lang), score) for lang, score in py3langid.rank(prose) if lang in CANDIDATES]
+    if not ranked or ranked[0][0] == fallback or ranked[0][0] not in document_langs:
+        return fallback
+    return ranked[0][0] if _share(ranked) >= _SURE else fallback
 
 
 def dominant_languages(samples: Iterable[tuple[str, int]], min_share: float = 0.05) -> list[str]:

@@ -15,6 +15,7 @@ from veille.ingest.arxiv_ids import arxiv_ids_in_text
 from veille.ingest.documents import Block, BlockKind, Document
 from veille.ingest.html_blocks import html_blocks
 from veille.ingest.language import detect_language, dominant_languages
+from veille.ingest.roles import note_roles
 from veille.ingest.text_files import MAX_TEXT_BYTES, read_text
 
 NOTE_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
@@ -138,10 +139,10 @@ def parse_note(path: Path, origin: str | None = None, max_bytes: int = MAX_TEXT_
     text, encoding = read_text(path, max_bytes)
     where = Path(origin) if origin else path.resolve()
     fmt = NOTE_SUFFIXES[path.suffix.lower()]
-    blocks = {"markdown": markdown_blocks, "html": html_blocks, "text": text_blocks}[fmt](text)
+    blocks = note_roles({"markdown": markdown_blocks, "html": html_blocks, "text": text_blocks}[fmt](text))
     if sum(len(b.text) for b in blocks) < 3:
         raise EmptyInputError("note has no text", source=str(path))
-    langs = dominant_languages((detect_language(b.text), len(b.text)) for b in blocks)
+    langs = dominant_languages((detect_language(b.text), len(b.text)) for b in blocks if b.role == "body")
     lang = langs[0] if langs else detect_language(text)
     raw = text.encode("utf-8")
     doc = Document(

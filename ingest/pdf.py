@@ -12,10 +12,11 @@ from pathlib import Path
 import pymupdf
 
 from veille.errors import EmptyInputError, ParseError
-from veille.ingest.arxiv_ids import arxiv_id_from_filename, arxiv_stamp
+from veille.ingest.arxiv_ids import arxiv_id_from_filename, arxiv_ids_in_text, arxiv_stamp
 from veille.ingest.documents import ArxivMeta, Block, BlockKind, Document
-from veille.ingest.language import detect_language
+from veille.ingest.language import detect_language, dominant_languages
 from veille.ingest.pdf_layout import Line, PageText, TextBlock, margin_signatures, page_blocks, read_page
+from veille.ingest.roles import paper_roles
 from veille.ingest.time_budget import check
 from veille.languages import caption_start, paper_heading
 
@@ -260,7 +261,7 @@ def parse_pdf(path: Path, meta_lookup: MetaLookup | None = None, origin: str | N
     arxiv_id = arxiv_id or found
     meta = meta_lookup(arxiv_id) if (arxiv_id and meta_lookup) else None
     title = _pick_title(meta, pdf_title, page_title, where)
-    return _document(where, raw, asm.out, title, arxiv_id, version, meta, len(pages))
+    return _document(where, raw, paper_roles(asm.out), title, arxiv_id, version, meta, len(pages))
 
 
 def _pick_title(meta: ArxivMeta | None, pdf_title: str, page_title: str | None, path: Path) -> str:
@@ -273,13 +274,17 @@ def _pick_title(meta: ArxivMeta | None, pdf_title: str, page_title: str | None, 
 
 def _document(path: Path, raw: bytes, blocks: list[Block], title: str, arxiv_id: str | None,
               version: str | None, meta: ArxivMeta | None, pages: int) -> Document:
-    sample = " ".join(b.text for b in blocks[:60] if not b.references)
-    lang = detect_language(sample)
+    body = [b for b in blocks if b.role == "body"]
+    lang = detect_language(" ".join(b.text for b in body[:60]))
+    langs = [lang, *(other for other in dominant_languages((detect_language(b.text), len(b.text)) for b in body)
+                     if other != lang)]
     digest = hashlib.sha256(raw).hexdigest()
     doc_id = f"arxiv:{arxiv_id}" if arxiv_id else f"pdf:{digest[:16]}"
+    cited = arxiv_ids_in_text("\n".join(b.text for b in blocks if b.role == "references"))
     return Document(
         doc_id=doc_id, kind="paper", title=title, source=str(path), lang=lang,
-        langs=[lang], blocks=blocks, pages=pages, arxiv_id=arxiv_id, arxiv=meta,
+        langs=langs, blocks=blocks, pages=pages, arxiv_id=arxiv_id, arxiv=meta,
+        references=[a for a in cited if a != arxiv_id],  # the papers its bibliography cites, as links
         date=meta.published if meta else None, content_hash=digest,
         metadata={"arxiv_version": version} if version else {},
     )

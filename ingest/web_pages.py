@@ -26,6 +26,7 @@ from veille.ingest.atomic_files import atomic_write
 from veille.ingest.documents import Document
 from veille.ingest.html_blocks import html_blocks
 from veille.ingest.language import detect_language, dominant_languages
+from veille.ingest.roles import note_roles
 from veille.ingest.text_files import decode_text
 from veille.languages import listed
 
@@ -61,11 +62,11 @@ def parse_page(html: bytes, url: str) -> Document:
     text, _ = decode_text(html, source=url)
     body = trafilatura.extract(text, url=url, output_format="html", include_comments=False,
                                include_tables=True, include_formatting=True, include_links=False)
-    blocks = html_blocks(body) if body else []
+    blocks = note_roles(html_blocks(body)) if body else []
     if sum(len(b.text) for b in blocks) < 20:
         raise EmptyInputError("no article text found on the page", source=url)
     meta = trafilatura.extract_metadata(text, default_url=url)
-    langs = dominant_languages((detect_language(b.text), len(b.text)) for b in blocks)
+    langs = dominant_languages((detect_language(b.text), len(b.text)) for b in blocks if b.role == "body")
     plain = "\n\n".join(b.text for b in blocks)
     author = (_BYLINE.sub("", meta.author or "").strip() or None) if meta else None
     return Document(

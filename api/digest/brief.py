@@ -51,6 +51,7 @@ class Digest(BaseModel):
     until: datetime | None = None
     considered: int = Field(description="Documents looked at (in the window).")
     selected: int = Field(description="Documents kept in the digest.")
+    left_out: int = Field(default=0, description="Documents that qualified but were left out by the cap (max_docs).")
     summary: list[CitedText] = Field(default_factory=list)
     themes: list[Theme] = Field(default_factory=list)
     documents: list[DigestEntry] = Field(default_factory=list)

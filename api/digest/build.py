@@ -12,8 +12,8 @@ from veille.digest.key_sentences import (
     ChunkVectors,
     DocView,
     Embed,
-    Nearest,
     Numbering,
+    RankDocs,
     entry,
     in_window,
     load_sentences,
@@ -22,7 +22,7 @@ from veille.digest.key_sentences import (
 )
 from veille.digest.markdown import render
 from veille.digest.settings import DIGEST, DigestSettings
-from veille.digest.themes import insights, themes
+from veille.digest.themes import cluster, insights, themes
 from veille.errors import LLMError, NotFoundError, QueryError
 from veille.index.records import DocRecord
 from veille.languages import ANSWER_LANGS, language_name, text_for
@@ -37,41 +37,74 @@ Write 3 to 5 sentences. End every sentence with the numbers of the quotes that s
 like [2] or [1][4]. Keep figures exactly as quoted."""
 
 
-def _focus(v: DocView, q_vec: np.ndarray | None) -> np.ndarray:
-    return q_vec if q_vec is not None else v.mean
+# A window digest weighs the most recent documents of its window at most, grouped by theme.
+WINDOW_DOCS = 60
+TopicVectors = Callable[[str], tuple[np.ndarray, np.ndarray]]
 
 
-def _select(views: list[DocView], q_vec: np.ndarray | None, floor: float, max_docs: int,
-            cfg: DigestSettings) -> list[DocView]:
-    if q_vec is not None:
-        return select_for_topic(views, q_vec, floor, max_docs, cfg)
-    recent = sorted(views, key=lambda v: v.record.ingested_at, reverse=True)[:max_docs]
-    if recent:
-        centre = np.mean([v.mean for v in recent], axis=0)
-        for v in recent:
+def _focus(v: DocView, steered: np.ndarray | None) -> np.ndarray:
+    return steered if steered is not None else v.mean
+
+
+def _by_theme(views: list[DocView], max_docs: int, cfg: DigestSettings) -> list[DocView]:
+    """A window's documents for its digest: each theme in turn gives its most central document, then its
+    next one, so that a week of papers does not push every note out (or the reverse)."""
+    if len(views) <= max_docs:
+        return views
+    groups = [[views[i] for i in g] for g in cluster(views, cfg)]
+    for group in groups:
+        centre = np.mean([v.mean for v in group], axis=0)
+        group.sort(key=lambda v: -float(v.mean @ centre))
+    out: list[DocView] = []
+    while len(out) < max_docs:
+        out += [g.pop(0) for g in groups if g][:max_docs - len(out)]
+    return out
+
+
+def _select(views: list[DocView], vectors: tuple[np.ndarray, np.ndarray] | None, floor: float, max_docs: int,
+            cfg: DigestSettings) -> tuple[list[DocView], int]:
+    """The documents of the digest, and how many more qualified (the cap said in the digest)."""
+    if vectors is not None:
+        qualified = select_for_topic(views, vectors[0], floor, max_docs, cfg)
+        return qualified[:max_docs], max(0, len(qualified) - max_docs)
+    chosen = _by_theme(views, max_docs, cfg)
+    if chosen:
+        centre = np.mean([v.mean for v in chosen], axis=0)
+        for v in chosen:
             v.relevance = float(v.mean @ centre / (np.linalg.norm(centre) or 1.0))
-    return recent
+    return chosen, len(views) - len(chosen)
 
 
-def _entries(selected: list[DocView], q_vec: np.ndarray | None, numbering: Numbering,
-             topic: str | None, cfg: DigestSettings) -> tuple[list[DigestEntry], list]:
+def _centre(selected: list[DocView]) -> np.ndarray | None:
+    """What the selected documents' on-topic sentences have in common: their normalised mean."""
+    vecs = [v.svecs for v in selected if v.svecs is not None and len(v.svecs)]
+    if not vecs:
+        return None
+    mean = np.concatenate(vecs).mean(axis=0)
+    return mean / (np.linalg.norm(mean) or 1.0)
+
+
+def _entries(selected: list[DocView], steered: np.ndarray | None, numbering: Numbering,
+             topic: str | None, cfg: DigestSettings) -> tuple[list[DigestEntry], list[Theme]]:
     groups = themes(selected, cfg) if topic is None else []
     theme_of = {d: t.name for t in groups for d in (t.doc_ids if len(groups) > 1 else [])}
     order = {d: i for i, d in enumerate(d for t in groups for d in t.doc_ids)}
     views = sorted(selected, key=lambda v: order.get(v.record.doc_id, 0)) if groups else selected
-    return [entry(v, _focus(v, q_vec), numbering, theme_of.get(v.record.doc_id), cfg) for v in views], groups
+    centre = _centre(selected) if topic else None
+    return [entry(v, _focus(v, steered), numbering, theme_of.get(v.record.doc_id), cfg, centre)
+            for v in views], groups
 
 
-def _candidates(window: list[DocRecord], records: list[DocRecord], q_vec: np.ndarray | None, max_docs: int,
-                nearest: Nearest) -> list[DocRecord]:
-    """The documents worth loading vectors for: those with chunks near the topic, else the most recent.
-
-    Loading every document's chunk vectors would make a digest cost grow with the whole archive."""
-    if q_vec is None:
-        return sorted(window, key=lambda r: r.ingested_at, reverse=True)[:max_docs]
+def _candidates(window: list[DocRecord], records: list[DocRecord], topic: str | None,
+                rank_docs: RankDocs) -> list[tuple[DocRecord, float]]:
+    """The documents worth loading vectors for, with their relevance: those a search on the topic ranks first,
+    else the window's latest. Loading every document's chunk vectors would make a digest's cost grow with the
+    whole archive."""
+    if topic is None:
+        return [(r, 0.0) for r in sorted(window, key=lambda r: r.ingested_at, reverse=True)[:WINDOW_DOCS]]
     restrict = [r.doc_id for r in window] if len(window) < len(records) else None
-    near = nearest(q_vec, restrict)
-    return [r for r in window if r.doc_id in near]
+    by_id = {r.doc_id: r for r in window}
+    return [(by_id[d], score) for d, score in rank_docs(topic, restrict) if d in by_id]
 
 
 def summary(entries: list[DigestEntry], groups: list[Theme], lang: str, most: int = 4) -> list[CitedText]:
@@ -105,10 +138,13 @@ def regroup(digest: Digest) -> None:
 
 
 def make_digest(*, topic: str | None, since: datetime | None, until: datetime | None, lang: str, max_docs: int,
-                kinds: list[str] | None, records: list[DocRecord], chunk_vectors: ChunkVectors, nearest: Nearest,
-                embed_query: Callable[[str], np.ndarray], embed: Embed, floor: float, llm: LLM | None,
+                kinds: list[str] | None, records: list[DocRecord], chunk_vectors: ChunkVectors, rank_docs: RankDocs,
+                embed_query: TopicVectors, embed: Embed, floor: float, llm: LLM | None,
                 cfg: DigestSettings = DIGEST) -> Digest:
-    """Build a digest on `topic` (or of everything ingested in the window, grouped by theme)."""
+    """Build a digest on `topic` (or of everything ingested in the window, grouped by theme).
+
+    `embed_query` gives a topic's vector and the same steered across the archive's languages (the first
+    tells whether the archive has anything on the topic, the second ranks documents and sentences)."""
     if lang not in ANSWER_LANGS:
         raise QueryError(f"unsupported digest language {lang!r}; use one of {sorted(ANSWER_LANGS)}", source="lang")
     if not 1 <= max_docs <= 50:
@@ -117,18 +153,24 @@ def make_digest(*, topic: str | None, since: datetime | None, until: datetime | 
     window = [r for r in in_window(records, since, until) if not kinds or r.kind in kinds]
     if not window:
         raise NotFoundError("no document was ingested in this period", source=f"{since or '…'} → {until or 'now'}")
-    q_vec = embed_query(topic) if topic else None
-    loaded = (view(r, chunk_vectors) for r in _candidates(window, records, q_vec, max_docs, nearest))
-    views = [v for v in loaded if v is not None]
-    selected = _select(views, q_vec, floor, max_docs, cfg)
+    vectors = _topic(embed_query, topic)
+    steered = vectors[1] if vectors else None
+    views = []
+    for record, score in _candidates(window, records, topic, rank_docs):
+        v = view(record, chunk_vectors)
+        if v is not None:
+            v.relevance = score
+            views.append(v)
+    selected, left_out = _select(views, vectors, floor, max_docs, cfg)
     for v in selected:
-        load_sentences(v, _focus(v, q_vec), embed, cfg)
+        load_sentences(v, _focus(v, steered), embed, cfg)
     numbering = Numbering()
-    entries, groups = _entries(selected, q_vec, numbering, topic, cfg)
+    entries, groups = _entries(selected, steered, numbering, topic, cfg)
     digest = Digest(title=text_for(lang, "digest_title", topic=topic or text_for(lang, "digest_recent")),
                     topic=topic, lang=lang, mode="extractive", generated_at=datetime.now(UTC), since=since,
-                    until=until, considered=len(window), selected=len(selected), documents=entries,
-                    themes=groups if len(groups) > 1 else [], summary=summary(entries, groups, lang))
+                    until=until, considered=len(window), selected=len(selected), left_out=left_out,
+                    documents=entries, themes=groups if len(groups) > 1 else [],
+                    summary=summary(entries, groups, lang))
     digest.insights = insights(selected, numbering, lang, topic, cfg)
     digest.citations = numbering.citations
     regroup(digest)
@@ -136,6 +178,14 @@ def make_digest(*, topic: str | None, since: datetime | None, until: datetime | 
         _llm_summary(digest, numbering, llm, embed)
     digest.markdown = render(digest)
     return digest
+
+
+def _topic(embed_query: TopicVectors, topic: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The topic's vector and the same steered, unit length; None without a topic."""
+    if topic is None:
+        return None
+    raw, steered = embed_query(topic)
+    return raw, steered / (np.linalg.norm(steered) or 1.0)
 
 
 def _llm_summary(digest: Digest, numbering: Numbering, llm: LLM, embed: Embed) -> None:

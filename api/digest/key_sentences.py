@@ -7,6 +7,7 @@ the document. Vectors come from the store (chunks) and the embedding cache (sent
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -22,13 +23,15 @@ from veille.index.hits import Hit
 from veille.index.keywords import distinct_terms
 from veille.index.records import DocRecord
 from veille.index.retrieval import hit_from_payload
+from veille.ingest.roles import front_matter_line, names_institutions, reference_entry
+from veille.languages import caption_start
 from veille.reader.answer import Citation
 from veille.reader.quotes import ENDED, LIST_MARK, Candidate, candidates, citation, link
 from veille.reader.scoring import is_heading, mmr
 
 Embed = Callable[[list[str]], np.ndarray]
 ChunkVectors = Callable[[str], list[tuple[dict, list[float]]]]
-Nearest = Callable[[np.ndarray, list[str] | None], set[str]]  # topic vector, doc ids → ids of close docs
+RankDocs = Callable[[str, list[str] | None], list[tuple[str, float]]]  # topic, doc ids → (doc id, score), best first
 _TECH = re.compile(r"[A-Z][A-Za-z]*[-.]?\d|[A-Z]{2,}|\d")
 
 
@@ -56,7 +59,8 @@ def in_window(records: list[DocRecord], since: datetime | None, until: datetime 
 
 def view(record: DocRecord, chunk_vectors: ChunkVectors) -> DocView | None:
     """Load a document's body chunks (bibliography left out) and their vectors."""
-    rows = [(p, v) for p, v in chunk_vectors(record.doc_id) if v and not p.get("references")]
+    rows = [(p, v) for p, v in chunk_vectors(record.doc_id)
+            if v and p.get("role", "body") == "body" and not p.get("references")]
     if not rows:
         return None
     vecs = np.asarray([v for _, v in rows], dtype=np.float32)
@@ -64,16 +68,21 @@ def view(record: DocRecord, chunk_vectors: ChunkVectors) -> DocView | None:
     return DocView(record, [p for p, _ in rows], vecs, mean / (np.linalg.norm(mean) or 1.0))
 
 
-def select_for_topic(views: list[DocView], q_vec: np.ndarray, floor: float, max_docs: int,
+def select_for_topic(views: list[DocView], q_vec: np.ndarray, floor: float, most: int,
                      cfg: DigestSettings = DIGEST) -> list[DocView]:
-    """Documents whose best chunk is close to the topic, best first; NotFoundError when none is."""
-    for v in views:
-        v.relevance = float((v.vecs @ q_vec).max())
-    ranked = sorted(views, key=lambda v: -v.relevance)
-    if not ranked or ranked[0].relevance < floor:
+    """The documents on the topic, best first: `views` come ranked by a search on the topic (their `relevance`
+    its score, meaning and keywords fused, across languages), and the topic's documents are those before the
+    steepest fall of that score among the first `most` + 1, where the documents it names give way to those
+    that only touch it, and any scoring `cfg.keep_ratio` of the best (a document that wins both sides of
+    the search makes the steepest fall right after itself, before a second one as much on the topic).
+    NotFoundError when no chunk comes `floor` close to the topic itself (`q_vec`)."""
+    if not views or max(float((v.vecs @ q_vec).max()) for v in views) < floor:
         raise NotFoundError("no document matches this topic", source="topic")
-    cut = max(floor, ranked[0].relevance - cfg.topic_margin)
-    return [v for v in ranked if v.relevance >= cut][:max_docs]
+    head = views[:most + 1]
+    falls = [b.relevance / a.relevance if a.relevance > 0 else 1.0 for a, b in itertools.pairwise(head)]
+    before_fall = int(np.argmin(falls)) + 1 if falls else len(head)
+    close = sum(v.relevance >= cfg.keep_ratio * head[0].relevance for v in head)
+    return head[:max(before_fall, close)]
 
 
 def _as_hit(v: DocView, payload: dict, rank: int) -> Hit:
@@ -90,8 +99,14 @@ def load_sentences(v: DocView, focus: np.ndarray, embed: Embed, cfg: DigestSetti
     terms = [_terms(c.text, c.hit.lang) for c in every]
     shared = _shared_terms([_terms(v.record.title, v.record.lang), *terms], [v.record.title, *(c.text for c in every)])
     v.sentences = [c for c, mine in zip(every, terms, strict=True)
-                   if _readable(c.text) and not _cut(c, v.record.kind) and mine & shared]
+                   if _readable(c.text) and not _cut(c, v.record.kind) and mine & shared and not _heading_of(c)]
     v.svecs = embed([c.text for c in v.sentences]) if v.sentences else np.zeros((0, len(focus)), np.float32)
+
+
+def _heading_of(c: Candidate) -> bool:
+    """The sentence is one of its passage's section headings (a paper's title in a note's list, say)."""
+    text = " ".join(c.text.split())
+    return any(text == " ".join(h.split()) for h in c.hit.section)
 
 
 def _terms(sentence: str, lang: str) -> frozenset[str]:
@@ -110,14 +125,26 @@ def _shared_terms(terms: list[frozenset[str]], texts: list[str]) -> set[str]:
     return {term for term, n in seen.items() if n >= 2}
 
 
-CAPTION = re.compile(r"\s*(?:Figure|Fig\.|Table|Tableau|그림|표)\s*\d+[.:]?", re.IGNORECASE)  # describes a figure
-
-
 def _readable(sentence: str) -> bool:
-    """Statements only: no titles or labels, no formula or table debris."""
+    """Statements only: no title, label or caption, no question, no byline, affiliation, navigation line or
+    reference entry, no formula or table debris."""
     letters = sum(ch.isalpha() for ch in sentence)
-    return (not is_heading(sentence) and not _title_like(sentence) and not CAPTION.match(sentence)
-            and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6 and not _debris(sentence))
+    return (not is_heading(sentence) and not _title_like(sentence) and not caption_start().match(sentence)
+            and letters / len(sentence) > 0.7 and len(sentence.split()) >= 6 and not _debris(sentence)
+            and not sentence.rstrip().endswith(("?", ":")) and not front_matter_line(sentence)
+            and not names_institutions(sentence)
+            and not sentence.lstrip()[:1].islower()  # a sentence cut by a column, a page or a float
+            and not reference_entry(sentence))
+
+
+_CITES = re.compile(r"\bet al\.|\[\d+(?:\s*[,–-]\s*\d+)*\]|\((?:[A-Z][\w-]+[^()]*)?(?:19|20)\d\d[a-z]?\)")
+
+
+def _new_first(picked: list[int], sentences: list[Candidate]) -> list[int]:
+    """The picked sentences with one that cites no other work first: what a document brings is said in its
+    own words ("We propose…"), related work in others' ("Following Karpukhin et al. (2020)…")."""
+    own = next((i for i in picked if not _CITES.search(sentences[i].text)), None)
+    return [own, *(i for i in picked if i != own)] if own is not None else picked
 
 
 # Extraction debris that reads like prose: footnote links ("1lucene.apache.org 2spacy.io …"), a slide's or
@@ -177,17 +204,20 @@ class Numbering:
 
 
 def entry(v: DocView, focus: np.ndarray, numbering: Numbering, theme: str | None = None,
-          cfg: DigestSettings = DIGEST) -> DigestEntry:
-    """A document's section: what is new, key points and technical aspects, each a cited quote."""
+          cfg: DigestSettings = DIGEST, centre: np.ndarray | None = None) -> DigestEntry:
+    """A document's section: what is new, key points and technical aspects, each a cited quote.
+
+    Sentences are ranked by their closeness to `focus` (the topic, or the document itself) and to `centre`
+    (what the digest's documents say about the topic, across them; the document's own mean without it):
+    a statement about the topic that other documents echo, not one that only opens its document."""
     assert v.svecs is not None
     if not len(v.sentences):
         scores = np.zeros(0)
-    else:  # on-topic and typical of the document; the opening chunks (abstract, summary) say what is new
+    else:
         early = np.array([cfg.early_bonus if c.hit.position <= 1 else 0.0 for c in v.sentences])
-        # the topic weighs most: half and half lets a note on several subjects lend a topic digest a key point
-        # on another subject
-        scores = cfg.topic_weight * (v.svecs @ focus) + (1 - cfg.topic_weight) * (v.svecs @ v.mean) + early
-    picked = mmr(scores, v.svecs, 4, margin=0.2)
+        middle = v.mean if centre is None else centre
+        scores = cfg.topic_weight * (v.svecs @ focus) + (1 - cfg.topic_weight) * (v.svecs @ middle) + early
+    picked = _new_first(mmr(scores, v.svecs, 4, margin=0.2), v.sentences)
     v.best = picked[0] if picked else 0
     technical = [i for i in np.argsort(-scores) if i not in picked and len(_TECH.findall(v.sentences[i].text)) >= 2]
     r = v.record

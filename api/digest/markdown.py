@@ -32,7 +32,8 @@ def _figures(d: Digest) -> list[str]:
     langs = Counter(e.lang for e in d.documents)
     return [f"## {text_for(d.lang, 'figures')}", "",
             f"- {label(d.lang, 'considered')} {d.considered}",
-            f"- {label(d.lang, 'selected')} {d.selected}",
+            f"- {label(d.lang, 'selected')} {d.selected}"
+            + (f" ({text_for(d.lang, 'left_out', n=d.left_out, shown=d.selected)})" if d.left_out else ""),
             f"- {label(d.lang, 'period')} {_period(d)}",
             f"- {label(d.lang, 'by_kind')} " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()),
             f"- {label(d.lang, 'by_lang')} " + ", ".join(f"{k} {n}" for k, n in langs.most_common()), ""]

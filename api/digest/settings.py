@@ -8,10 +8,11 @@ from pydantic import BaseModel, Field
 class DigestSettings(BaseModel):
     """How a digest chooses its documents and their key sentences."""
 
-    probe: int = Field(default=200, ge=1, description="Chunks nearest the topic looked at to find the documents a "
-                                                      "topic is about.")
-    topic_margin: float = Field(default=0.04, ge=0, description="Documents this far below the best match still "
-                                                                "belong to the topic.")
+    candidates: int = Field(default=20, ge=1, description="Documents ranked by a search on the topic, among which "
+                                                          "the digest's are chosen.")
+    keep_ratio: float = Field(default=0.65, gt=0, le=1, description="A candidate scoring this share of the best "
+                              "one's score is kept, wherever the scores fall most steeply (chosen on the digest "
+                              "dev set, benchmarks/digest-topics.jsonl).")
     chunks_per_doc: int = Field(default=3, ge=1, description="A document's chunks nearest the topic whose sentences "
                                                              "compete for its key points.")
     topic_weight: float = Field(default=0.75, ge=0, le=1, description="A sentence's closeness to the topic against "

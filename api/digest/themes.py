@@ -8,9 +8,7 @@ recur across documents, and the closest pair of documents, each followed by the 
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from itertools import combinations
 
 import numpy as np
@@ -18,8 +16,7 @@ import numpy as np
 from veille.digest.brief import CitedText, Theme
 from veille.digest.key_sentences import DocView, Numbering
 from veille.digest.settings import DIGEST, DigestSettings
-from veille.index.keywords import stop_words
-from veille.languages import common, languages, text_for
+from veille.languages import common, text_for
 
 # e5 document means all sit within ~0.03 cosine of each other (anisotropy): themes and "closest
 # pair" are judged on means centred on the selection's average, where distances spread out.
@@ -52,20 +49,12 @@ def centred(views: list[DocView]) -> np.ndarray:
     return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
 
 
-def _words(v: DocView) -> list[str]:
-    """Content words of a document's title (weighted x3: titles name subjects) and quoted sentences."""
-    stop = frozenset().union(*(stop_words(lang.code) for lang in languages() if lang.words("stop")))
-    words = [w.lower() for w in _WORD.findall(" ".join([v.record.title] * 3 + [c.text for c in v.sentences]))]
-    return [w for w in words if w not in stop]
-
-
-def name(group: list[int], views: list[DocView], size: int = 3) -> str:
-    """A theme's name: the words frequent in its documents and rare in the others (tf × idf)."""
-    df = Counter(w for v in views for w in set(_words(v)))
-    tf = Counter(w for i in group for w in _words(views[i]))
-    scored = {w: n * math.log(1 + len(views) / df[w]) for w, n in tf.items()}
-    best = sorted(scored, key=lambda w: (-scored[w], w))[:size]
-    return " · ".join(best) if best else views[group[0]].record.title[:60]
+def name(group: list[int], views: list[DocView], size: int = 60) -> str:
+    """A theme's name: the title of its most central document, shortened at a word (a title says what a
+    group is about; words frequent in the group and rare elsewhere read as a bag of keywords)."""
+    centre = np.mean([views[i].mean for i in group], axis=0)
+    title = max((views[i] for i in group), key=lambda v: float(v.mean @ centre)).record.title
+    return title if len(title) <= size else title[:size].rsplit(" ", 1)[0] + "…"
 
 
 def themes(views: list[DocView], cfg: DigestSettings = DIGEST) -> list[Theme]:

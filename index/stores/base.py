@@ -111,4 +111,12 @@ def record_from_payload(payload: dict[str, Any]) -> DocRecord:
     """A document record as stored (its chunk ids ride along outside the model's dump)."""
     record = DocRecord.model_validate(payload)
     record.chunk_ids = list(payload.get("chunk_ids") or [])
+    record.vector_sums = dict(payload.get("vector_sums") or {})
+    record.vector_counts = dict(payload.get("vector_counts") or {})
     return record
+
+
+def record_payload(record: DocRecord) -> dict[str, Any]:
+    """What a store keeps of a document record (its fields left out of dumps included)."""
+    return record.model_dump(mode="json") | {"chunk_ids": record.chunk_ids, "vector_sums": record.vector_sums,
+                                             "vector_counts": record.vector_counts}

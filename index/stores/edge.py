@@ -23,7 +23,7 @@ from veille.errors import StoreError
 from veille.index.fusion import best_per_doc
 from veille.index.hits import SearchFilters, VectorMode
 from veille.index.records import DocRecord, EmbedderInfo, Point
-from veille.index.stores.base import META_ID, check_compatible, point_uuid, record_from_payload
+from veille.index.stores.base import META_ID, check_compatible, point_uuid, record_from_payload, record_payload
 from veille.index.stores.process_lock import ProcessLock
 
 # Fields searches filter on, indexed so that filtered searches read the index, not every payload.
@@ -33,6 +33,7 @@ PAYLOAD_INDEXES: dict[str, qe.PayloadSchemaType] = {
     "doc_id": qe.PayloadSchemaType.Keyword, "lang": qe.PayloadSchemaType.Keyword,
     "kind": qe.PayloadSchemaType.Keyword, "categories": qe.PayloadSchemaType.Keyword,
     "date_ts": qe.PayloadSchemaType.Float, "references": qe.PayloadSchemaType.Bool,
+    "role": qe.PayloadSchemaType.Keyword,
 }
 # The graph and its beam, so that fusion (50 candidates a side) reads at least 0.99 of the exact top 50
 # up to a million chunks: Qdrant's default graph (m 16, ef_construct 100) cannot get there at a usable beam,
@@ -91,6 +92,7 @@ class EdgeStore:
         stored = self.stored_info()
         if stored is not None:
             check_compatible(stored, info, f"{self.name}_chunks")
+            self._index_new_fields()
             return
         if self.chunks is None:
             self.chunks = qe.EdgeShard.create(str(self.path / f"{self.name}_chunks"), qe.EdgeConfig(
@@ -104,6 +106,15 @@ class EdgeStore:
             self.docs_shard = qe.EdgeShard.create(str(self.path / f"{self.name}_docs"), qe.EdgeConfig(
                 sparse_vectors={"unused": qe.EdgeSparseVectorParams()}))
         self.set_info(info)
+
+    def _index_new_fields(self) -> None:
+        """Index the filtered fields a store made by an earlier version lacks (`role`)."""
+        if self.chunks is None:
+            return
+        held = set(self.chunks.info().payload_schema)
+        for field, schema in PAYLOAD_INDEXES.items():
+            if field not in held:
+                self.chunks.update(qe.UpdateOperation.create_field_index(field, schema))
 
     def set_info(self, info: EmbedderInfo) -> None:
         """Record the embedder in the records shard's meta point."""
@@ -138,7 +149,7 @@ class EdgeStore:
     def put_doc(self, record: DocRecord) -> None:
         """Insert or replace a document record (the last write of a document's ingest)."""
         self.generation += 1
-        payload = record.model_dump(mode="json") | {"chunk_ids": record.chunk_ids}
+        payload = record_payload(record)
         point = qe.Point(point_uuid(record.doc_id), {}, payload)
         self._open(self.docs_shard).update(qe.UpdateOperation.upsert_points([point]))
         self._flush_soon()
@@ -224,7 +235,7 @@ class EdgeStore:
         else:
             vector = dense
         flt = edge_filter(filters)
-        params = search_params(flt)
+        params = search_params(filters)
         keys = None if fields is None else sorted({*fields, "doc_id"} if per_doc else set(fields))
         depth = limit
         while True:  # Edge has no group-by: one document's chunks can fill a page, so go deeper
@@ -287,9 +298,10 @@ class EdgeStore:
         return shard
 
 
-def search_params(flt: qe.Filter | None) -> qe.SearchParams:
-    """HNSW with a wide beam, or exact search under a filter (see HNSW_EF, EXACT_WHEN_FILTERED)."""
-    return qe.SearchParams(hnsw_ef=HNSW_EF, exact=EXACT_WHEN_FILTERED and flt is not None)
+def search_params(filters: SearchFilters) -> qe.SearchParams:
+    """HNSW with a wide beam, or exact search under a selective filter (see HNSW_EF, EXACT_WHEN_FILTERED); leaving
+    out the bibliography and front matter keeps most of the archive, which the graph searches well."""
+    return qe.SearchParams(hnsw_ef=HNSW_EF, exact=EXACT_WHEN_FILTERED and filters.selective)
 
 
 def edge_filter(filters: SearchFilters) -> qe.Filter | None:
@@ -307,7 +319,11 @@ def edge_filter(filters: SearchFilters) -> qe.Filter | None:
         # The binding turns a Python bool into the integer 0/1, which matches no boolean payload:
         # numpy's bool goes through as a boolean (the contract tests catch a regression).
         must.append(qe.FieldCondition("references", match=qe.MatchValue(np.bool_(False))))  # type: ignore[arg-type]
-    return qe.Filter(must=must) if must else None
+    hidden = filters.hidden_roles  # chunks stored before roles have none, and are searched as body
+    must_not: list[Any] = [qe.FieldCondition("role", match=qe.MatchAny(hidden))] if hidden else []
+    if filters.only_roles:
+        must.append(qe.FieldCondition("role", match=qe.MatchAny(filters.only_roles)))
+    return qe.Filter(must=must or None, must_not=must_not or None) if must or must_not else None
 
 
 def _doc_condition(doc_id: str) -> qe.FieldCondition:

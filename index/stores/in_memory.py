@@ -27,6 +27,8 @@ def _matches(payload: dict[str, Any], f: SearchFilters) -> bool:
         return False
     if f.date_to and (ts is None or ts > f.date_to.timestamp()):
         return False
+    if payload.get("role") in f.hidden_roles or (f.only_roles and payload.get("role") not in f.only_roles):
+        return False
     return not (f.exclude_references and payload.get("references"))
 
 

@@ -16,7 +16,7 @@ from qdrant_client import QdrantClient, models
 from veille.errors import StoreError
 from veille.index.hits import SearchFilters, VectorMode
 from veille.index.records import DocRecord, EmbedderInfo, Point
-from veille.index.stores.base import META_ID, check_compatible, point_uuid, record_from_payload
+from veille.index.stores.base import META_ID, check_compatible, point_uuid, record_from_payload, record_payload
 from veille.index.stores.process_lock import ProcessLock, lock_message
 
 
@@ -33,7 +33,11 @@ def build_filter(filters: SearchFilters) -> models.Filter | None:
             lte=filters.date_to.timestamp() if filters.date_to else None)))
     if filters.exclude_references:
         must.append(models.FieldCondition(key="references", match=models.MatchValue(value=False)))
-    return models.Filter(must=must) if must else None
+    hidden = filters.hidden_roles  # chunks stored before roles have none, and are searched as body
+    must_not: list[Any] = [models.FieldCondition(key="role", match=models.MatchAny(any=hidden))] if hidden else []
+    if filters.only_roles:
+        must.append(models.FieldCondition(key="role", match=models.MatchAny(any=filters.only_roles)))
+    return models.Filter(must=must or None, must_not=must_not or None) if must or must_not else None
 
 
 class QdrantStore:
@@ -79,7 +83,7 @@ class QdrantStore:
                 sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)})
             if self.url:  # payload indexes only exist on a server; local mode ignores them
                 for field, schema in (("doc_id", "keyword"), ("lang", "keyword"), ("kind", "keyword"),
-                                      ("categories", "keyword"), ("date_ts", "float")):
+                                      ("categories", "keyword"), ("date_ts", "float"), ("role", "keyword")):
                     self.client.create_payload_index(self.chunks_name, field, field_schema=schema)  # type: ignore[arg-type]
         if not self.client.collection_exists(self.docs_name):
             self.client.create_collection(self.docs_name, vectors_config={})
@@ -118,7 +122,7 @@ class QdrantStore:
 
     def put_doc(self, record: DocRecord) -> None:
         """Insert or replace a document record."""
-        payload = record.model_dump(mode="json") | {"chunk_ids": record.chunk_ids}
+        payload = record_payload(record)
         self.client.upsert(self.docs_name, [models.PointStruct(
             id=point_uuid(record.doc_id), vector={}, payload=payload)])
 

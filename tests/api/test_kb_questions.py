@@ -75,11 +75,12 @@ def test_ask_refuses_what_the_corpus_does_not_cover(corpus_kb: KnowledgeBase) ->
 
 
 @pytest.mark.parametrize("lang", ["fr", "en", "ko"])
-def test_kv_cache_digest_brings_out_the_notes_and_papers(corpus_kb: KnowledgeBase, lang: str) -> None:
+def test_kv_cache_digest_brings_out_the_french_notes(corpus_kb: KnowledgeBase, lang: str) -> None:
+    """An English topic, a digest in three languages: the two French notes on the subject lead it (no paper
+    of the corpus is about compressing the KV cache, so none need follow)."""
     d = corpus_kb.digest("KV cache compression", lang=lang)
-    names = {Path(e.link).name for e in d.documents}
-    assert {"tech-digest-2025-06-06.md", "q-filters-compression-cache-kv.txt"} <= names
-    assert any(e.kind == "paper" for e in d.documents)
+    names = [Path(e.link).name for e in d.documents]
+    assert set(names[:2]) == {"tech-digest-2025-06-06.md", "q-filters-compression-cache-kv.txt"}, names
     cited_docs = {c.doc_id for c in d.citations}
     assert {e.doc_id for e in d.documents} <= cited_docs
     assert "8×" in d.markdown or "91%" in d.markdown  # the figures of the two notes are quoted

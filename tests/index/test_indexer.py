@@ -116,3 +116,19 @@ def test_keyword_weight_follows_the_language_of_the_best_passages() -> None:
     assert keyword_weight("und", ["ko"] * 10) == SPARSE_WEIGHT  # too short to tell: keep keywords
     assert keyword_weight("en", ["und"] * 8 + ["fr"] * 2) == 0  # undetermined passages do not vote
     assert keyword_weight("fr", ["fr"] * 5 + ["en"] * 5, base=1.0) == 0.5  # benchmarks sweep the base
+
+
+def test_the_record_keeps_its_body_vector_sums_and_glossary() -> None:
+    emb, store = _setup()
+    doc = Document(doc_id="paper:x", kind="paper", title="X", source="/x.pdf", lang="en", content_hash="h",
+                   blocks=[Block(text="Attention layers mix tokens together."),
+                           Block(text="Caches store keys and values."),
+                           Block(text="Lewis, P. 2020. Retrieval. In NeurIPS.", role="references", references=True)])
+    chunks = chunk_document(doc, OPTS)
+    index_document(doc, chunks, embedder=emb, store=store, cache=None, glossary=lambda d: [("캐시", "cache")])
+    record = store.get_doc("paper:x")
+    body = [c for c in chunks if c.role == "body"]
+    assert record is not None and record.glossary == [("캐시", "cache")]
+    assert record.vector_counts == {"en": len(body)} and len(body) < len(chunks)
+    expected = emb.embed_passages([c.text for c in body]).sum(axis=0)
+    assert record.vector_sums["en"] == [round(float(x), 6) for x in expected]

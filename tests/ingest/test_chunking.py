@@ -138,3 +138,36 @@ def test_one_enormous_paragraph_is_split_in_linear_time() -> None:
     assert "".join(pieces) == text and max(len(p) for p in pieces) <= WINDOW
     sentences = split_sentences(text, "fr")
     assert len(sentences) >= 3000 and all(len(s) <= WINDOW for s in sentences)
+
+
+def test_a_chunk_holds_one_role() -> None:
+    body = "Retrieval keeps a model's knowledge current without retraining it on new text. " * 3
+    entry = "Lewis, P., Perez, E. 2020. Retrieval-augmented generation. In Proceedings of NeurIPS."
+    doc = Document(doc_id="t", kind="paper", title="t", source="t", lang="en", content_hash="h",
+                   blocks=[Block(text=body), Block(text=entry, role="references", references=True),
+                           Block(text=entry, role="references", references=True)])
+    chunks = chunk_document(doc)  # the whole document fits one chunk's budget, yet makes two
+    assert [(c.role, c.references) for c in chunks] == [("body", False), ("references", True)]
+    assert entry not in chunks[0].text and body.strip() not in chunks[1].text
+
+
+def test_a_chart_s_figures_make_no_chunk() -> None:
+    ticks = " ".join(str(n) for n in range(0, 800, 7))
+    prose = "The hybrid search beats either side alone on every set we measured, by two to five points. " * 4
+    opts = ChunkingOptions(max_tokens=200, target_tokens=120, min_tokens=20, overlap_tokens=0)
+    assert [c.text for c in chunk_document(_doc(prose, ticks), opts)] == [prose.strip()]
+    worded = " ".join(f"{n} points" for n in range(0, 400, 7))
+    assert worded in " ".join(c.text for c in chunk_document(_doc(prose, worded), opts))  # words: kept
+
+
+def test_a_passage_in_another_language_gets_its_own_language() -> None:
+    french = ("La compression du cache clé-valeur réduit la mémoire occupée pendant la génération, au prix d'une "
+              "légère perte de qualité que les auteurs mesurent sur plusieurs jeux de données de référence. ")
+    english = ("Compressing the key-value cache cuts the memory a model holds while it generates, at a small "
+               "cost in quality that the authors measure on several reference datasets. ")
+    doc = Document(doc_id="t", kind="note", title="t", source="t", lang="fr", langs=["fr", "en"],
+                   content_hash="h", blocks=[Block(text=french * 3), Block(text="Abstract", kind="heading"),
+                                             Block(text=english * 3)])
+    assert [c.lang for c in chunk_document(doc, ChunkingOptions(max_tokens=120, min_tokens=20))] == ["fr", "en"]
+    one_language = doc.model_copy(update={"langs": ["fr"]})  # a language the document is not written in
+    assert {c.lang for c in chunk_document(one_language, ChunkingOptions(max_tokens=120, min_tokens=20))} == {"fr"}

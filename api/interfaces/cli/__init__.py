@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ask": ("ask", "ask", "Answer a question with cited passages."),
     "digest": ("digest", "digest", "A Markdown brief on a topic, or on what came in, every claim cited."),
     "watch": ("watch", "watch", "Collect from the web on a schedule, and write the morning digest."),
+    "glossary": ("glossary", "glossary", "The terms the archive gives in two languages."),
     "docs": ("documents", "docs", "List the stored documents."),
     "stats": ("documents", "stats", "Counts by language and kind, and the embedder in use."),
     "remove": ("documents", "remove", "Delete a document entirely."),

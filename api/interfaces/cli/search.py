@@ -10,6 +10,7 @@ import click
 
 from veille.errors import VeilleError
 from veille.index.hits import Hit, SearchFilters, SearchMode
+from veille.ingest.documents import ROLES
 from veille.interfaces.cli.exit_codes import or_fail, with_kb
 
 
@@ -17,7 +18,7 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
     return {"rank": hit.rank, "score": round(hit.score, 6), "doc_id": hit.doc_id, "chunk_id": hit.chunk_id,
             "title": hit.title, "source": hit.source, "arxiv_id": hit.arxiv_id, "lang": hit.lang,
             "page_start": hit.page_start, "page_end": hit.page_end, "section": " > ".join(hit.section),
-            "text": hit.text}
+            "role": hit.role, "text": hit.text}
 
 
 def _print_hits(query: str, hits: list[Hit]) -> None:
@@ -52,16 +53,19 @@ def _read_queries(path: Path) -> list[tuple[str, str]]:
 @click.option("--doc", "doc_ids", multiple=True, help="Only this document id.")
 @click.option("--since", "date_from", type=click.DateTime(), help="Documents dated on or after.")
 @click.option("--until", "date_to", type=click.DateTime(), help="Documents dated on or before.")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES),
+              help="Search these chunk roles (default: body; the bibliography and front matter on request).")
 @click.option("--per-doc", is_flag=True, help="Best passage per document only.")
 @click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSONL file of {\"_id\", \"text\"} queries; one JSON line out per query.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def search(query: str | None, k: int, mode: SearchMode, lang: tuple[str, ...], kind: tuple[str, ...],
-           category: tuple[str, ...], doc_ids: tuple[str, ...], date_from: Any, date_to: Any, per_doc: bool,
-           queries: Path | None, as_json: bool) -> None:
+           category: tuple[str, ...], doc_ids: tuple[str, ...], date_from: Any, date_to: Any, roles: tuple[str, ...],
+           per_doc: bool, queries: Path | None, as_json: bool) -> None:
     """Search the knowledge base in any language: veille search "KV cache compression"."""
     filters = SearchFilters(lang=list(lang) or None, kind=list(kind) or None, category=list(category) or None,
-                            doc_id=list(doc_ids) or None, date_from=date_from, date_to=date_to)
+                            doc_id=list(doc_ids) or None, date_from=date_from, date_to=date_to,
+                            roles=list(roles) or None)
     if bool(query) == bool(queries):
         raise click.UsageError("give a QUERY or --queries FILE (one of them)")
     if queries:

@@ -163,6 +163,11 @@ def read_routes(app: FastAPI, s: SharedKnowledgeBase, settings: Settings, reader
         d: Digest = await s.heavy(kb.digest, topic, since=since, until=until, lang=lang, max_docs=max_docs)
         return PlainTextResponse(d.markdown, media_type="text/markdown") if format == "md" else d
 
+    @app.get("/glossary", dependencies=reader)
+    def glossary(term: str | None = Query(None, max_length=200)) -> dict[str, Any]:
+        """The terms the archive gives in two languages (all, or those naming `term`), with counts and documents."""
+        return {"entries": [e.__dict__ for e in s.read(kb.glossary, term)]}
+
     @app.get("/documents", dependencies=reader)
     def documents(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500), lang: str | None = None,
                   kind: str | None = None) -> dict[str, Any]:

@@ -136,9 +136,13 @@ def test_records_delete_and_count(store: Store) -> None:
     _fill(store)
     now = datetime.now(UTC)
     store.put_doc(DocRecord(doc_id="a", title="A", source="/x/a.pdf", lang="en", kind="paper", chunks=2,
-                            ingested_at=now, chunk_ids=[_uuid(1), _uuid(2)]))
+                            ingested_at=now, chunk_ids=[_uuid(1), _uuid(2)], glossary=[("지식 증류", "distillation")],
+                            vector_sums={"en": [1.9, 0.1, 0.0]}, vector_counts={"en": 2}))
     got = store.get_doc("a")
     assert got is not None and got.chunk_ids == [_uuid(1), _uuid(2)] and got.title == "A"
+    assert got.glossary == [("지식 증류", "distillation")]  # what the language means and the glossary are made of
+    assert got.vector_sums == {"en": [1.9, 0.1, 0.0]} and got.vector_counts == {"en": 2}
+    assert "vector_sums" not in got.model_dump()  # kept by the store, not shown with the record
     assert [r.doc_id for r in store.docs()] == ["a"]
     assert [p["chunk_id"] for p in store.chunk_payloads("a")] == [_uuid(1), _uuid(2)]
     store.delete_chunks("a", keep={_uuid(1)})
@@ -223,3 +227,24 @@ def test_store_persists_across_reopen(tmp_path: Path, kind: str) -> None:
     third = make()
     assert third.stored_info() == moved and third.count() == 4
     third.close()
+
+
+def test_roles_keep_the_bibliography_and_front_matter_out_unless_asked(store: Store) -> None:
+    _fill(store)  # chunks without a role (stored before roles) count as body
+    store.upsert([_point(_uuid(5), "d", [1, 0, 0], [10], role="references", references=True),
+                  _point(_uuid(6), "d", [1, 0, 0], [10], role="front_matter"),
+                  _point(_uuid(7), "d", [1, 0, 0], [10], role="body")])
+    q = [1.0, 0.0, 0.0]
+
+    def found(filters: SearchFilters, mode: str = "dense") -> set[str]:
+        sparse = ([10], [1.0]) if mode != "dense" else None
+        return {p["chunk_id"] for _, p in store.query(q if mode != "sparse" else None, sparse, mode,  # type: ignore[arg-type]
+                                                      10, filters, False)}
+
+    body = {_uuid(n) for n in (1, 2, 3, 4, 7)}
+    assert found(SearchFilters()) == body
+    assert found(SearchFilters(), "sparse") == {_uuid(n) for n in (1, 4, 7)}
+    assert found(SearchFilters(roles=["references"])) == {_uuid(5)}
+    assert found(SearchFilters(roles=["body", "front_matter"])) == body | {_uuid(6)}
+    assert found(SearchFilters(roles=["references"], lang=["fr"])) == set()
+    assert not SearchFilters().selective and SearchFilters(roles=["body"]).selective

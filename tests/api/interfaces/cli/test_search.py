@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from tests.conftest import SAMPLES
 from veille.interfaces.cli import cli
 
-HIT_KEYS = {"rank", "score", "doc_id", "chunk_id", "title", "source", "arxiv_id", "lang", "page_start",
+HIT_KEYS = {"rank", "score", "doc_id", "chunk_id", "title", "source", "arxiv_id", "lang", "page_start", "role",
             "page_end", "section", "text"}
 
 

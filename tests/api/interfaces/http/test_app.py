@@ -81,6 +81,16 @@ def test_search_ask_digest(client: TestClient) -> None:
     assert md.headers["content-type"].startswith("text/markdown") and md.text.startswith("# Digest : KV cache")
 
 
+def test_the_glossary_and_roles(client: TestClient) -> None:
+    entries = client.get("/glossary").json()["entries"]
+    assert isinstance(entries, list) and all({"term", "gloss", "count", "doc_ids"} <= set(e) for e in entries)
+    assert client.get("/glossary", params={"term": "apple pie"}).json() == {"entries": []}
+    hits = client.post("/search", json={"query": "cache KV", "k": 5}).json()["hits"]
+    assert hits and {h["role"] for h in hits} == {"body"}
+    asked = client.post("/search", json={"query": "cache KV", "k": 5, "filters": {"roles": ["references"]}})
+    assert asked.status_code == 200 and all(h["role"] == "references" for h in asked.json()["hits"])
+
+
 @pytest.mark.parametrize("path, body, status, kind", [
     ("/search", {"query": "  "}, 400, "QueryError"),
     ("/search", {"query": "cache " * 1000}, 400, "QueryError"),
@@ -89,6 +99,8 @@ def test_search_ask_digest(client: TestClient) -> None:
     ("/ask", {"question": ""}, 400, "QueryError"),
     ("/digest", {"topic": "recette de pizza napolitaine au feu de bois"}, 404, "NotFoundError"),
     ("/search", {"query": "x", "filters": {"kind": ["poem"]}}, 400, "QueryError"),
+    ("/search", {"query": "x", "filters": {"roles": ["abstract"]}}, 400, "QueryError"),
+    ("/search", {"query": "x", "filters": {"roles": []}}, 400, "QueryError"),
 ])
 def test_errors_have_one_shape(client: TestClient, path: str, body: dict, status: int, kind: str) -> None:
     r = client.post(path, json=body)
