@@ -41,7 +41,7 @@ class SearchRequest(BaseModel):
 class AskRequest(BaseModel):
     """POST /ask."""
 
-    question: str = Field(examples=["Quelle précision les Q-Filters conservent-ils ?"])
+    question: str = Field(examples=["Combien de mémoire le cache occupe-t-il pour un contexte de 32k ?"])
     k: int = Field(default=8, ge=1, le=50)
     lang: str | None = Field(default=None, description="Answer language (default: the question's).")
     use_llm: bool = True
