@@ -151,7 +151,7 @@ class Services:
         """An arXiv client configured from the settings."""
         s = self.settings
         kwargs: dict[str, Any] = {"timeout": s.arxiv_timeout, "delay_seconds": s.arxiv_delay_seconds,
-                                  "retries": s.arxiv_retries, **overrides}
+                                  "retries": s.arxiv_retries, "api_url": s.arxiv_api_url, **overrides}
         return ArxivFetcher(self.arxiv_store, **kwargs)
 
     def web_fetcher(self) -> HttpFetcher:

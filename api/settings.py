@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VEILLE_", env_nested_delimiter="__",
                                       env_file=".env", extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        # VEILLE_ENV_FILE names another file than ./.env (os.devnull: none), read when Settings are made, so a
+        # test run or a service can keep a developer's .env out
+        values.setdefault("_env_file", os.environ.get("VEILLE_ENV_FILE", ".env"))
+        super().__init__(**values)
 
     home: Path = Field(default=Path.home() / ".veille", description="Where Veille keeps its data.")
     cache_dir: Path | None = Field(default=None, description="Embedding cache folder (default: HOME/cache).")
@@ -95,6 +102,8 @@ class Settings(BaseSettings):
     fetch_host_delay: float = Field(default=1.0, ge=0, description="Seconds between two requests to one host.")
     hf_daily_url: str = Field(default="https://huggingface.co/api/daily_papers",
                               description="Hugging Face daily-papers API (`?date=YYYY-MM-DD` is added).")
+    arxiv_api_url: str = Field(default="https://export.arxiv.org/api/query", description="arXiv's search API "
+                               "(the query string is added).")
     arxiv_pdf_url: str = Field(default="https://arxiv.org/pdf", description="Where papers' PDFs are downloaded "
                                                                            "from (`/<id>` is added).")
     digest_dir: Path | None = Field(default=None, description="Where the watch writes its morning digests "
@@ -138,7 +147,8 @@ class Settings(BaseSettings):
 def reference() -> str:
     """Every setting as Markdown tables (docs/settings.md is this text; a test keeps them equal)."""
     lines = ["# Settings", "",
-             "Veille reads `VEILLE_*` environment variables (and a `.env` file in the working folder).",
+             "Veille reads `VEILLE_*` environment variables (and a `.env` file in the working folder, or the",
+             "file `VEILLE_ENV_FILE` names; `VEILLE_ENV_FILE=/dev/null` reads none).",
              "Nested groups take a double underscore: `VEILLE_READER__POOL=32`. This page is generated from",
              "`veille.settings` (`python -m scripts.write_settings_reference`).", ""]
     lines += _table("General", Settings, "VEILLE_")

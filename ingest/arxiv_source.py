@@ -26,7 +26,7 @@ from veille.ingest.atomic_files import atomic_write
 from veille.ingest.documents import ArxivMeta
 
 log = logging.getLogger(__name__)
-API_HOST = "export.arxiv.org"
+API_URL = "https://export.arxiv.org/api/query"
 
 
 class TimeoutSession(requests.Session):
@@ -102,9 +102,11 @@ class ArxivFetcher:
 
     def __init__(self, store: ArxivStore, *, session: requests.Session | None = None,
                  timeout: float = 20.0, delay_seconds: float = 3.0, retries: int = 3,
-                 page_size: int = 100, check_network: bool = True) -> None:
+                 page_size: int = 100, check_network: bool = True, api_url: str = API_URL) -> None:
         self.store = store
+        self.api_url = api_url
         self.client = arxiv.Client(page_size=page_size, delay_seconds=delay_seconds, num_retries=retries)
+        self.client.query_url_format = api_url + "?{}"
         self.client._session = session or TimeoutSession(timeout)
         self.session = self.client._session
         self.delay = delay_seconds
@@ -115,10 +117,11 @@ class ArxivFetcher:
         """Fail in milliseconds, not after minutes of retries, when arXiv is unreachable."""
         if not self.check_network:
             return
+        host, port = _address(self.api_url)
         try:
-            socket.create_connection((API_HOST, 443), timeout=5).close()
+            socket.create_connection((host, port), timeout=5).close()
         except OSError as exc:
-            raise NetworkError(f"cannot reach arXiv ({API_HOST}): network unreachable ({exc})",
+            raise NetworkError(f"cannot reach arXiv ({host}): network unreachable ({exc})",
                                source="arxiv") from exc
         self.check_network = False
 
@@ -204,8 +207,14 @@ class ArxivFetcher:
 
     def _probe_host(self, url: str) -> None:
         if self.check_network:
-            host = urlparse(url).hostname or API_HOST
+            host, port = _address(url)
             try:
-                socket.create_connection((host, 443), timeout=5).close()
+                socket.create_connection((host, port), timeout=5).close()
             except OSError as exc:
                 raise NetworkError(f"cannot reach {host}: network unreachable", source=url) from exc
+
+
+def _address(url: str) -> tuple[str, int]:
+    """The host and port a URL connects to."""
+    parts = urlparse(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)

@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
-ruff check ingest index api tests benchmarks
+ruff check .
 mypy
 python -m pytest "$@"

@@ -1,8 +1,17 @@
-"""Shared test fixtures: paths to ../shared and small generated inputs."""
+"""Shared test fixtures: paths to ../shared and small generated inputs, and a hermetic run.
+
+The suite leaves the machine's settings out: every `VEILLE_*` variable is dropped and no `.env` is read
+(VEILLE_ENV_FILE is the null device) before a test module is imported; the default home and the embedding
+cache live in this run's temporary folder (the converted model stays in ~/.cache/veille/models, which the
+setup prepares); no socket reaches beyond loopback (pytest-socket, pyproject.toml); the Hugging Face libraries
+are told to stay offline. Tests that need a setting set it themselves.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +25,29 @@ SHARED = REPO.parent / "shared"
 SAMPLES = REPO / "samples"
 
 
+RUN_DIR = Path(tempfile.mkdtemp(prefix="veille-tests-"))  # this run's homes and embedding cache
+TEST_CACHE = RUN_DIR / "embedding-cache"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Drop the machine's Veille settings before any test module reads them."""
+    for name in [n for n in os.environ if n.startswith("VEILLE_")]:
+        del os.environ[name]
+    os.environ |= {"VEILLE_ENV_FILE": os.devnull, "VEILLE_HOME": str(RUN_DIR / "default-home"),
+                   "VEILLE_CACHE_DIR": str(TEST_CACHE), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    if not SHARED.is_dir():
+        raise pytest.UsageError(f"{SHARED} is missing: the tests read ../shared, which must sit beside the repo")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared, skipping the test when the data is not beside the repo."""
+    """A path under ../shared; the test fails when it is missing (the data must sit beside the repo)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is not available (../shared must sit beside the repo)")
+        pytest.fail(f"{path} is missing (../shared must sit beside the repo)")
     return path
 
 
@@ -40,9 +67,8 @@ def arxiv_fixtures() -> Path:
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
-    """Settings for a throwaway knowledge base whose embedding cache survives test runs."""
-    cache = Path(os.environ.get("VEILLE_TEST_CACHE", Path.home() / ".cache" / "veille-tests"))
-    return Settings(home=home, cache_dir=cache, **overrides)  # type: ignore[arg-type]
+    """Settings for a throwaway knowledge base sharing this run's embedding cache."""
+    return Settings(home=home, cache_dir=TEST_CACHE, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +85,6 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBas
 def open_samples_kb(root: Path, extra: dict[str, str] | None = None, **overrides: object) -> KnowledgeBase:
     """A knowledge base under `root` holding a copy of samples/ (default embedder, shared cache), plus the
     `extra` files (path under samples/ → text) written before the ingest."""
-    import shutil
     shutil.copytree(SAMPLES, root / "samples")
     for name, text in (extra or {}).items():
         (root / "samples" / name).write_text(text, encoding="utf-8")

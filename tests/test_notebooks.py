@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -18,8 +17,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 def test_notebook_runs(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VEILLE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("VEILLE_SAMPLES", str(SAMPLES))
-    monkeypatch.setenv("VEILLE_CACHE_DIR", os.environ.get("VEILLE_TEST_CACHE",
-                                                          str(Path.home() / ".cache" / "veille-tests")))
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # stripped in git
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()

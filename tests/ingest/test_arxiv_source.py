@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import time
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,9 +104,13 @@ def test_download_that_is_not_a_pdf_is_refused(tmp_path: Path, arxiv_fixtures: P
     assert f.store.get("1605.08386") is None
 
 
-def test_offline_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
-    f = ArxivFetcher(ArxivStore(tmp_path), timeout=5)
-    start = time.monotonic()
-    with pytest.raises(NetworkError, match="network unreachable"):
+def test_offline_fails_at_once_with_a_clear_message(tmp_path: Path) -> None:
+    """Unreachable arXiv is told by one connection attempt, not by the client's retries and delays."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    f = ArxivFetcher(ArxivStore(tmp_path), timeout=5, api_url=f"http://127.0.0.1:{port}/api/query")
+    with pytest.raises(NetworkError, match=r"cannot reach arXiv \(127\.0\.0\.1\): network unreachable"):
         list(f.by_query("attention"))
-    assert time.monotonic() - start < 30
+    with pytest.raises(NetworkError):  # and again, without a retry schedule in between
+        list(f.by_ids(["1706.03762"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +26,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(cli, ["ingest", str(SAMPLES)], env=env)
     assert result.exit_code == 0, result.output
     return home
+
+
+def writable(home: Path, tmp_path: Path) -> Path:
+    """A copy of the module's knowledge base for a test that changes it: the others read the original."""
+    shutil.copytree(home, tmp_path / "home")
+    return tmp_path / "home"
 
 
 def run(home: Path, *args: str) -> tuple[int, str, str]:
@@ -55,7 +62,8 @@ def test_search_queries_file(home: Path, tmp_path: Path) -> None:
     assert code == 1 and f"{queries}:2" in err
 
 
-def test_docs_stats_remove(home: Path) -> None:
+def test_docs_stats_remove(home: Path, tmp_path: Path) -> None:
+    home = writable(home, tmp_path)
     code, out, _ = run(home, "docs", "--json")
     docs = json.loads(out)["documents"]
     assert code == 0 and len(docs) == 6
