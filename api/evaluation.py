@@ -22,6 +22,7 @@ from veille.errors import EmptyInputError, ParseError
 from veille.index.hits import Hit, SearchMode
 from veille.kb import KnowledgeBase
 from veille.pipeline import IngestReport
+from veille.reader.answer import Answer
 
 MEASURES = {"nDCG@10": nDCG @ 10, "R@10": R @ 10, "R@100": R @ 100, "MRR@10": RR @ 10}
 MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "sparse")
@@ -65,23 +66,34 @@ class QuestionResult(BaseModel):
 
     id: str
     lang: str | None = None
+    answerable: bool = Field(default=True, description="False for a question the archive cannot answer.")
     gold_rank: int | None = Field(description="Rank of the first gold document (per-document ranking).")
     found: bool | None = Field(default=None, description="ask answered (None when ask was not run).")
     cited: bool | None = Field(default=None, description="ask cited a gold source.")
     stated: bool | None = Field(default=None, description="ask's answer contains every answer_contains string.")
-    ask_ms: float | None = Field(default=None, description="Wall time of the ask, model and store warm.")
+    ask_ms: float | None = Field(default=None, description="Wall time of the first ask of this question.")
+    warm_ask_ms: float | None = Field(default=None, description="Wall time of the same ask again.")
 
 
 class QuestionsReport(BaseModel):
     """`veille eval --questions FILE`."""
 
-    questions: int
+    questions: int = Field(description="Questions the archive answers (with gold sources); the rates below are "
+                           "theirs.")
+    unanswerable: int = Field(default=0, description="Questions it cannot answer (no gold source).")
     hit_at_1: float
     hit_at_5: float
     citation_hit_rate: float | None = None
     answer_contains_rate: float | None = None
-    ask_p50_ms: float | None = Field(default=None, description="Median ask time (offline unless an LLM is set).")
+    refusal_rate: float | None = Field(default=None, description="Share of the unanswerable questions refused.")
+    answer_precision: float | None = Field(default=None, description="Of all the answers given, the share that "
+                                           "states the expected fact (an answer to an unanswerable question is "
+                                           "wrong).")
+    ask_p50_ms: float | None = Field(default=None, description="Median time of each question's first ask, in the "
+                                     "order of the file, nothing asked before (offline unless an LLM is set).")
     ask_p95_ms: float | None = None
+    warm_ask_p50_ms: float | None = Field(default=None, description="Median time of the same questions asked again.")
+    warm_ask_p95_ms: float | None = None
     results: list[QuestionResult]
 
 
@@ -202,13 +214,14 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
-    """kb-questions lines: id, question, gold_sources (file names or arXiv ids), answer_contains."""
+    """kb-questions lines: id, question, gold_sources (file names or arXiv ids), answer_contains. Empty
+    gold_sources mark a question the archive cannot answer: a refusal is its right answer."""
     if not path.is_file():
         raise ParseError("no such questions file", source=str(path))
     rows = []
     for n, row in json_lines(path):
         if not (isinstance(row, dict) and isinstance(row.get("question"), str) and row["question"].strip()
-                and isinstance(row.get("gold_sources"), list) and row["gold_sources"]):
+                and isinstance(row.get("gold_sources"), list)):
             raise ParseError('expected {"id", "question", "gold_sources": [...], "answer_contains": [...]}',
                              source=f"{path}:{n}")
         rows.append(row | {"id": str(row.get("id", n))})
@@ -227,35 +240,41 @@ def gold_rank(hits: list[Hit], golds: list[str]) -> int | None:
     return next((h.rank for h in hits if is_gold(h.arxiv_id, h.source, golds)), None)
 
 
-# Asked once before the timed questions, none of which it is, as the searches' latency is warm: the first
-# answers of a process otherwise paid for their passages' sentences being tokenized for the first time (Kiwi
-# for a Korean note's, kept since per sentence) and ~200 ms more over the kb questions, so their p95 was
-# the warm-up (644-685 ms in a fresh process, 411-444 after it). Warming the model alone did not do it. Its
-# sentences are embedded through the cache like any answer's: 0 to 2 of a kb question's 24 were among them.
-WARM_UP = "What do the documents of this archive say about their main subject?"
-
-
 def run_questions(kb: KnowledgeBase, questions: list[dict[str, Any]], ask: bool = True) -> QuestionsReport:
-    """Gold-source hit@1/@5 of per-document search; with `ask`, citation hit rate and answer_contains share."""
+    """Gold-source hit@1/@5 of per-document search; with `ask`, citation hit rate, answer_contains share, and
+    each question's ask timed the first time (its sentences new to the process) and again."""
     results = kb.search_many([q["question"] for q in questions], k=10, per_doc=True)
-    if ask:
-        kb.ask(WARM_UP)  # not timed, as the searches' latency is warm (see WARM_UP)
     rows = []
     for q, hits in zip(questions, results, strict=True):
-        row = QuestionResult(id=q["id"], lang=q.get("lang"), gold_rank=gold_rank(hits, q["gold_sources"]))
+        row = QuestionResult(id=q["id"], lang=q.get("lang"), answerable=bool(q["gold_sources"]),
+                             gold_rank=gold_rank(hits, q["gold_sources"]))
         if ask:
-            start = time.perf_counter()
-            a = kb.ask(q["question"])
-            row.ask_ms = (time.perf_counter() - start) * 1000
+            row.ask_ms, a = _timed_ask(kb, q["question"])
             row.found = a.found
             row.cited = any(is_gold(c.arxiv_id, c.source, q["gold_sources"]) for c in a.citations)
             row.stated = a.found and all(str(s).lower() in a.answer.lower() for s in q.get("answer_contains", []))
         rows.append(row)
-    n = len(rows)
+    if ask:  # the same questions again: what a repeated or similar question costs once its text is known
+        for row, q in zip(rows, questions, strict=True):
+            row.warm_ask_ms = _timed_ask(kb, q["question"])[0]
+    answerable = [r for r in rows if r.answerable]
+    beyond = [r for r in rows if not r.answerable]
+    n = max(len(answerable), 1)
     p50, p95 = percentiles([r.ask_ms for r in rows if r.ask_ms is not None]) if ask else (None, None)
+    warm50, warm95 = percentiles([r.warm_ask_ms for r in rows if r.warm_ask_ms is not None]) if ask else (None, None)
+    answered = [r for r in rows if r.found]
     return QuestionsReport(
-        questions=n, results=rows, ask_p50_ms=p50, ask_p95_ms=p95,
-        hit_at_1=sum(1 for r in rows if r.gold_rank == 1) / n,
-        hit_at_5=sum(1 for r in rows if r.gold_rank is not None and r.gold_rank <= 5) / n,
-        citation_hit_rate=sum(1 for r in rows if r.cited) / n if ask else None,
-        answer_contains_rate=sum(1 for r in rows if r.stated) / n if ask else None)
+        questions=len(answerable), unanswerable=len(beyond), results=rows, ask_p50_ms=p50, ask_p95_ms=p95,
+        warm_ask_p50_ms=warm50, warm_ask_p95_ms=warm95,
+        hit_at_1=sum(1 for r in answerable if r.gold_rank == 1) / n,
+        hit_at_5=sum(1 for r in answerable if r.gold_rank is not None and r.gold_rank <= 5) / n,
+        citation_hit_rate=sum(1 for r in answerable if r.cited) / n if ask else None,
+        answer_contains_rate=sum(1 for r in answerable if r.stated) / n if ask else None,
+        refusal_rate=sum(1 for r in beyond if not r.found) / len(beyond) if ask and beyond else None,
+        answer_precision=sum(1 for r in answerable if r.stated) / len(answered) if ask and answered else None)
+
+
+def _timed_ask(kb: KnowledgeBase, question: str) -> tuple[float, Answer]:
+    start = time.perf_counter()
+    answer = kb.ask(question)
+    return (time.perf_counter() - start) * 1000, answer

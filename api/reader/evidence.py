@@ -49,6 +49,7 @@ class Evidence:
     similarity: float = 1.0  # cosine of the question to the closest stored passage
     floor: float = 0.0  # below this similarity the knowledge base has nothing on the question
     named: bool = True  # False when the question names something no retrieved passage mentions
+    documents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per document, its retrieved passages
     cfg: ReaderSettings = field(default_factory=lambda: READER)  # the weights and margins it was scored with
 
     @property
@@ -91,7 +92,8 @@ def gather(q: Question, q_vec: np.ndarray, hits: list[Hit], embed: Embed, cfg: R
     vecs = embed([c.text for c in cands]) if cands else np.zeros((0, len(q_vec)), np.float32)
     scores = score_sentences(q_vec, vecs, lexical)
     named = not names_absent(q, [passage for passages in whole.values() for passage in passages])
-    return Evidence(q, cands, vecs, scores, {"sentences": round(time.perf_counter() - t0, 4)}, named=named, cfg=cfg)
+    return Evidence(q, cands, vecs, scores, {"sentences": round(time.perf_counter() - t0, 4)}, named=named,
+                    documents=whole, cfg=cfg)
 
 
 def pooled(lexical: list[float], langs: list[str], own: str, pool: int, sizes: list[int] | None = None,

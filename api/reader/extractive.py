@@ -12,7 +12,7 @@ from veille.languages import ANSWER_LANGS, language_name, languages, text_for
 from veille.reader.answer import Answer, Citation
 from veille.reader.evidence import Evidence
 from veille.reader.quotes import citation, continued
-from veille.reader.scoring import mmr
+from veille.reader.scoring import mmr, names_absent
 
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
@@ -48,10 +48,15 @@ def answer_language(question: str, lang: str | None) -> str:
 
 
 def select(ev: Evidence, max_sentences: int) -> list[int]:
-    """Indices of the sentences that best answer, relevant and not redundant, best first."""
+    """Indices of the sentences that best answer, relevant and not redundant, best first; none when the
+    question names something (a model, a dataset) that none of their documents' retrieved passages
+    mentions: the archive may name it elsewhere, but these documents speak of something else."""
     cfg = ev.cfg
-    return [i for i in mmr(ev.ranking, ev.vecs, max_sentences, lam=cfg.mmr_lambda, margin=cfg.mmr_margin)
-            if ev.scores[i] >= ev.floor + cfg.sentence_margin]
+    picked = [i for i in mmr(ev.ranking, ev.vecs, max_sentences, lam=cfg.mmr_lambda, margin=cfg.mmr_margin)
+              if ev.scores[i] >= ev.floor + cfg.sentence_margin]
+    cited = {ev.cands[i].hit.doc_id for i in picked}
+    passages = [p for doc in cited for p in ev.documents.get(doc, ())] or [ev.cands[i].passage for i in picked]
+    return [] if names_absent(ev.question, passages, heads_only=True) else picked
 
 
 def cite(ev: Evidence, picked: list[int]) -> list[Citation]:

@@ -98,6 +98,12 @@ class Question:
         """The names and identifiers the question gives: its salient tokens but bare numbers."""
         return frozenset(s for s in self.salient if not NUMBER.fullmatch(s))
 
+    @property
+    def heads(self) -> frozenset[str]:
+        """The names that head a name of several words: "Mistral" of "Mistral Large 2", whose later words
+        qualify it (a passage on "T5-large" does not speak of Mistral Large)."""
+        return self.names - _qualifiers(self.text, self.salient)
+
 
 def _salient(text: str) -> set[str]:
     """Numbers, identifiers and capitalised names, lower-cased ("GPT-4o", "40%", "OPT", "Llama").
@@ -113,6 +119,19 @@ def _salient(text: str) -> set[str]:
         capital = word[:1].isupper() and (i > 0 or caseless or word.isupper() or any(c.isupper() for c in word[1:]))
         if (has_digit or capital) and low not in _weak_capitals() and len(low) > 1:
             out.add(low)
+    return out
+
+
+def _qualifiers(text: str, salient: set[str]) -> set[str]:
+    """Salient words that follow another salient word with only a space between them."""
+    out: set[str] = set()
+    previous: re.Match[str] | None = None
+    for m in _SALIENT.finditer(text):
+        low = m.group().rstrip(".-").lower()
+        if previous is not None and previous.group().rstrip(".-").lower() in salient and low in salient \
+                and text[previous.end():m.start()].isspace():
+            out.add(low)
+        previous = m
     return out
 
 

@@ -110,13 +110,14 @@ def named_document(q: Question, documents: dict[str, tuple[str, ...]]) -> str | 
     return max(found, key=lambda f: f[0])[1] if found else None  # max keeps the first of equals
 
 
-def names_absent(q: Question, texts: list[str]) -> bool:
+def names_absent(q: Question, texts: list[str], heads_only: bool = False) -> bool:
     """Whether the question names something (a name or an identifier, not a bare number) and none of the
     texts mentions any of it: then the archive does not cover its subject, however close the wording.
 
     Generous on purpose, since it refuses: a part of a compound name counts ("WSJ-only" → "wsj",
-    "10-model" → "model"), and hyphens, dots and underscores are set aside ("GPT4" is "GPT-4")."""
-    keys = {_SEPARATORS.sub("", k) for n in q.names
+    "10-model" → "model"), and hyphens, dots and underscores are set aside ("GPT4" is "GPT-4"). With
+    `heads_only`, a name's qualifying words count for nothing ("Large" of "Mistral Large 2")."""
+    keys = {_SEPARATORS.sub("", k) for n in (q.heads if heads_only else q.names)
             for k in [n, *(p for p in _COMPOUND.split(n) if len(p) >= 3 and not p.isdigit())]}
     keys.discard("")
     if not keys:

@@ -47,9 +47,17 @@ def _print_questions(r: QuestionsReport) -> None:
         click.echo(f"ask: gold source cited for {r.citation_hit_rate * n:.0f}/{n} ({r.citation_hit_rate:.0%}), "
                    f"answer contains the expected text for {r.answer_contains_rate * n:.0f}/{n} "
                    f"({r.answer_contains_rate:.0%}); ask took p50 {r.ask_p50_ms or 0:.0f} ms, "
-                   f"p95 {r.ask_p95_ms or 0:.0f} ms")
+                   f"p95 {r.ask_p95_ms or 0:.0f} ms the first time, p50 {r.warm_ask_p50_ms or 0:.0f} ms, "
+                   f"p95 {r.warm_ask_p95_ms or 0:.0f} ms asked again")
+    if r.refusal_rate is not None:
+        click.echo(f"refused {r.refusal_rate * r.unanswerable:.0f}/{r.unanswerable} questions the archive cannot "
+                   f"answer ({r.refusal_rate:.0%}); answers stating the expected fact: "
+                   f"{r.answer_precision if r.answer_precision is not None else 0:.0%} of those given")
     for q in r.results:
-        if q.gold_rank != 1 or q.cited is False or q.stated is False:
+        if not q.answerable:
+            if q.found:
+                click.echo(f"  {q.id} ({q.lang}): answered a question the archive cannot answer")
+        elif q.gold_rank != 1 or q.cited is False or q.stated is False:
             click.echo(f"  {q.id} ({q.lang}): gold rank {q.gold_rank or '>10'}"
                        + ("" if q.cited is None else f", cited {q.cited}, stated {q.stated}"))
 

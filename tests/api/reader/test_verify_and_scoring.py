@@ -158,9 +158,9 @@ def test_names_count_in_the_passage_not_only_in_the_sentence() -> None:
 
 
 def test_a_name_elsewhere_in_the_document_counts_by_how_often_the_document_names_it() -> None:
-    q = profile("During training, from how many tokens does Retro retrieve?")
-    fact = "During training, we retrieve from 600B tokens of the training data."
-    named = "T\nRetro combines a frozen retriever and an encoder."
+    q = profile("At training time, how many passages does Atlas read per question?")
+    fact = "At training time, we read 40 passages for each question."
+    named = "T\nAtlas combines a frozen retriever and an encoder."
     alone = evidence_score(q, fact, fact, "en", 1)
     in_paper = evidence_score(q, fact, fact, "en", 1, document=(named, named, named, fact))  # a paper about Retro
     in_note = evidence_score(q, fact, fact, "en", 1, document=(named, fact, fact, fact))  # a note naming it once
@@ -192,10 +192,11 @@ def test_a_question_naming_what_no_passage_mentions_is_not_covered() -> None:
 
 
 def test_a_questions_terms_leave_out_the_words_that_ask() -> None:
-    fr = profile("Combien de jetons contient la base de récupération utilisée pour l'évaluation de Retro ?")
-    assert {"jeton", "recuper", "evalu"} <= fr.terms and not {"combien", "de", "la", "pour", "l"} & fr.terms
-    assert profile("During training, from how many tokens does Retro retrieve?").terms == {"train", "token", "retriev"}
-    ko = profile("Retro 데이터셋의 다국어 부분은 몇 개 언어의 문서를 포함하나요?")
+    fr = profile("Combien de jetons contient la collection indexée pour l'entraînement d'Atlas ?")
+    assert {"jeton", "collect", "entrain"} <= fr.terms and not {"combien", "de", "la", "pour", "l"} & fr.terms
+    assert profile("During pretraining, from how many tokens does Atlas retrieve?").terms == \
+        {"pretrain", "token", "retriev"}
+    ko = profile("Atlas 말뭉치의 다국어 부분은 몇 개 언어의 문서를 포함하나요?")
     assert "다국어" in ko.terms and "몇" not in ko.terms
 
 
@@ -252,18 +253,18 @@ def test_the_asked_unit_is_a_noun_not_a_name_nor_a_counter() -> None:
         ("mémoire supplémentaire", "mémoire")
     assert "citeseerx" not in profile("Combien d'articles CiteSeerX contenait-il ?", "fr").units
     assert profile("How many GPUs were used?").units == ["gpus"]
-    korean = profile("PaSa의 모방 학습에는 몇 개의 H100 GPU가 사용되었나요?")
+    korean = profile("Atlas의 사전 학습에는 몇 개의 H100 GPU가 쓰였나요?")
     assert korean.units == ["gpu"] and korean.unit_phrases == ("H100 GPU",)
     # neither the counter of "몇 개" nor the pieces Kiwi cuts "H100" into are words to share
-    assert not {"개", "h", "100"} & korean.terms and {"모방", "학습"} <= korean.terms
+    assert not {"개", "h", "100"} & korean.terms and {"사전", "학습"} <= korean.terms
 
 
 def test_a_korean_count_question_prefers_the_paper_that_names_its_subject() -> None:
-    q = profile("PaSa의 모방 학습에는 몇 개의 H100 GPU가 사용되었나요?")
-    note = "예를 들어, Consistency Model을 사용한 훈련은 4개의 A6000 GPU를 사용해 10일 동안 수행해야 합니다."
-    paper = "First, we perform imitation learning for 1 epoch, using 8 NVIDIA H100 GPUs."
+    q = profile("Atlas의 사전 학습에는 몇 개의 H100 GPU가 쓰였나요?")
+    note = "예를 들어, 확산 모델의 훈련은 4개의 A6000 GPU를 사용해 12일 동안 수행해야 합니다."
+    paper = "We pretrain the reader for 2 epochs, using 16 NVIDIA H100 GPUs."
     # the plural "GPUs" names the GPU asked about; the note's "4개" shares only the counter
-    assert evidence_score(q, paper, "PaSa: a paper search agent. " + paper, "en", 30) > \
+    assert evidence_score(q, paper, "Atlas: few-shot learning with retrieval. " + paper, "en", 30) > \
         evidence_score(q, note, note, "ko", 10)
 
 
@@ -290,7 +291,7 @@ def test_candidates_use_the_sentences_chunking_stored() -> None:
 def test_a_counted_noun_is_read_in_the_three_languages() -> None:
     from veille.reader.units import across
 
-    korean = profile("Retro는 SentencePiece 어휘를 몇 개의 토큰으로 구성했나요?")
+    korean = profile("Atlas는 SentencePiece 어휘를 몇 개의 토큰으로 만들었나요?")
     assert {"토큰", "tokens", "jetons"} <= set(korean.units)
     assert gives_unit(korean.units, "We use a SentencePiece vocabulary of 128,000 tokens.")
     assert gives_unit(profile("How many languages does the set cover?").units, "이 데이터는 10개 언어의 문서를 담는다.")
@@ -300,7 +301,7 @@ def test_a_counted_noun_is_read_in_the_three_languages() -> None:
     assert across("paramètre")[1:3] == ("parameters", "paramètres")  # singular or plural
     assert across("widgets") == ("widgets",)  # not a counted noun of the list: itself only
     assert not gives_unit(korean.units, "The model has 12 layers.")
-    every = profile("Fusion-in-Decoder는 몇 스텝마다 모델을 평가하나요?")  # "every how many steps"
+    every = profile("Atlas는 몇 스텝마다 체크포인트를 저장하나요?")  # "every how many steps"
     assert gives_unit(every.units, "We evaluate models every 500 steps.")
 
 
@@ -333,7 +334,7 @@ def test_a_named_quantity_is_read_in_the_three_languages() -> None:
     sentence writing its name, in any language, then the figure."""
     from veille.reader.units import gives_quantity
 
-    korean = profile("OPT의 가중치 초기화에 사용된 정규분포의 표준편차는 얼마인가요?")
+    korean = profile("Atlas 초기화에 쓰인 정규분포의 표준편차는 얼마인가요?")
     assert korean.quantitative and "standard deviation" in korean.quantities
     assert gives_quantity(korean.quantities, "We use a normal distribution with standard deviation of 0.006.")
     assert not gives_quantity(korean.quantities, "The standard deviation is reported in the appendix.")  # no figure
@@ -371,3 +372,31 @@ def test_korean_loanwords_are_read_as_the_english_words_they_transliterate() -> 
     q = profile("PaSa는 각 논문에서 어떤 섹션을 추출하나요?")
     assert lexical(q, "We extract the Related Work section of each paper.", "PaSa", "en")[0] > 0
     assert lexical(q, "We extract the abstract of each paper.", "PaSa", "en")[0] == 0
+
+
+def test_a_name_of_several_words_is_headed_by_its_first() -> None:
+    q = profile("How many layers does Falcon Mamba 7B have?")
+    assert q.names == {"falcon", "mamba", "7b"} and q.heads == {"falcon"}
+    assert profile("Does GPT-4 beat Llama on MMLU?").heads == {"gpt-4", "llama", "mmlu"}  # apart: each a name
+    # a passage on "Mamba" alone or on "T5-large" does not speak of Falcon Mamba
+    assert names_absent(q, ["Mamba has 64 layers.", "T5-large has 24 layers."], heads_only=True)
+    assert not names_absent(q, ["Mamba has 64 layers."])
+
+
+def test_an_answer_comes_from_documents_that_name_what_the_question_names() -> None:
+    """The archive may name the model elsewhere; sentences from documents that never do answer about
+    something else, however close their wording."""
+    from veille.reader.evidence import Evidence
+    from veille.reader.extractive import select
+
+    q = profile("How many layers does Falcon Mamba 7B have?")
+    hits = [_hit("The base model has 24 layers and 16 heads.", "en", 1)]
+    cands = candidates(hits)
+    vecs = np.eye(1, 4, dtype=np.float32)
+    elsewhere = Evidence(q, cands, vecs, np.array([0.95], np.float32), floor=0.83,
+                         documents={"d": ("T\nThe base model has 24 layers and 16 heads.",),
+                                    "e": ("N\nFalcon was trained on web data.",)})
+    assert select(elsewhere, 1) == []
+    named = Evidence(q, cands, vecs, np.array([0.95], np.float32), floor=0.83,
+                     documents={"d": ("T\nFalcon Mamba is a state-space model.", "T\nThe base model has 24 layers.")})
+    assert select(named, 1) == [0]
