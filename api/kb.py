@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from veille.anchors import absolute, source_link
 from veille.digest.brief import Digest
 from veille.digest.build import make_digest
 from veille.errors import LLMError, QueryError, VeilleError
@@ -46,7 +47,7 @@ from veille.pipeline import (
     store_sink,
     text_named,
 )
-from veille.reader.answer import Answer
+from veille.reader.answer import Answer, Citation
 from veille.reader.ask import ask_stream
 from veille.reader.evidence import Evidence, collect
 from veille.services import Services
@@ -249,7 +250,15 @@ class KnowledgeBase:
                            rank_docs=lambda text, ids: self._ranked_docs(text, ids, kinds),
                            embed_query=self._topic_vectors,
                            embed=self.services.embed_texts, floor=self.settings.ask_min_similarity,
-                           llm=self.services.llm, cfg=self.settings.digest)
+                           llm=self.services.llm, cfg=self.settings.digest, link=self.citation_link)
+
+    def citation_link(self, c: Citation) -> str:
+        """Where a citation opens away from this process: the reading room's passage page on the server
+        VEILLE_PUBLIC_URL names, else the source itself at the quote (veille.anchors)."""
+        if self.settings.public_url:
+            return absolute(c.anchor.href, self.settings.public_url)
+        pdf = f"{self.settings.arxiv_pdf_url.rstrip('/')}/{c.arxiv_id}" if c.arxiv_id else None
+        return source_link(c.source, c.page, c.quote, pdf)
 
     def _topic_vectors(self, topic: str) -> tuple[np.ndarray, np.ndarray]:
         """A topic's vector and the same steered across the archive's languages (glossary, language means)."""

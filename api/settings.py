@@ -80,6 +80,9 @@ class Settings(BaseSettings):
                                                              "(and sent by the CLI when it ingests through a server).")
     token_on_reads: bool = Field(default=False, description="Require the token on reads too (search, ask, digest, "
                                  "documents, stats, jobs, the watch list); /health stays open for probes.")
+    public_url: str | None = Field(default=None, description="Where readers reach `veille serve` (e.g. "
+                                   "https://veille.example.org): a Markdown digest then links each [n] to the reading "
+                                   "room's passage page; without it, to the PDF's page or the web page's text.")
     server_url: str | None = Field(default=None, description="A Veille server `veille ingest` sends files to; "
                                                               "default: the one `veille serve` runs on this home.")
     max_text_mb: int = Field(default=10, ge=1, description="Largest note file, or JSONL record, ingested as one "

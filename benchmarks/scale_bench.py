@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import machine, with_baseline, write_section
 from veille.evaluation import percentiles
 from veille.index.embedding.runtimes import load_embedder
 from veille.index.hits import SearchFilters, SearchMode
@@ -210,8 +210,8 @@ def write(rows: list[dict[str, Any]], command: str, n_queries: int, source_chunk
                       "segment below Edge's indexing threshold is left plain and searched exactly)."]
     lines += ["", f"Peak RSS of the whole run (optimize included): "
                   f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB."]
-    write_section(ROOT / "BENCHMARKS.md", "Embedded store at scale" + (" (quick)" if "--quick" in command else ""),
-                  "\n".join(lines))
+    path, title = ROOT / "BENCHMARKS.md", "Embedded store at scale" + (" (quick)" if "--quick" in command else "")
+    write_section(path, title, with_baseline(path, title, "\n".join(lines)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,16 @@ python -c "import torch" 2>/dev/null || python -m pip install -q "torch==2.13.0"
 # `veille` package (build/__editable__.*), which mypy can follow (it cannot follow setuptools'
 # import-hook editable installs). A new module is linked by rerunning this script (test.sh does).
 python -m pip install -q -e ".[dev]" --config-settings editable_mode=strict
-# docker-compose (Debian package) validates docker-compose.yml in the tests; no engine is needed.
-if ! command -v docker-compose >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    apt-get install -y -q docker-compose >/dev/null 2>&1 || echo "note: docker-compose not installed; its test is skipped" >&2
+# Debian packages the tests use: docker-compose validates docker-compose.yml (no engine is needed);
+# Chromium runs the reading room's browser tests (Playwright drives it; it downloads no browser); a
+# Korean font lets its screenshots show Korean text.
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    missing=""
+    command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
+    [ -x /usr/bin/chromium ] || missing="$missing chromium"
+    [ -d /usr/share/fonts/truetype/nanum ] || missing="$missing fonts-nanum"
+    if [ -n "$missing" ]; then
+        apt-get install -y -q $missing >/dev/null 2>&1 \
+            || echo "note: could not install$missing; the tests that need them will fail" >&2
+    fi
 fi

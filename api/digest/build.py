@@ -27,6 +27,7 @@ from veille.errors import LLMError, NotFoundError, QueryError
 from veille.index.records import DocRecord
 from veille.languages import ANSWER_LANGS, language_name, text_for
 from veille.llm import LLM
+from veille.reader.answer import Citation
 from veille.reader.llm_answer import fence, framed
 from veille.reader.verify import check
 
@@ -140,11 +141,12 @@ def regroup(digest: Digest) -> None:
 def make_digest(*, topic: str | None, since: datetime | None, until: datetime | None, lang: str, max_docs: int,
                 kinds: list[str] | None, records: list[DocRecord], chunk_vectors: ChunkVectors, rank_docs: RankDocs,
                 embed_query: TopicVectors, embed: Embed, floor: float, llm: LLM | None,
-                cfg: DigestSettings = DIGEST) -> Digest:
+                cfg: DigestSettings = DIGEST, link: Callable[[Citation], str] | None = None) -> Digest:
     """Build a digest on `topic` (or of everything ingested in the window, grouped by theme).
 
     `embed_query` gives a topic's vector and the same steered across the archive's languages (the first
-    tells whether the archive has anything on the topic, the second ranks documents and sentences)."""
+    tells whether the archive has anything on the topic, the second ranks documents and sentences);
+    `link` makes each [n] of the Markdown a link (see markdown.render)."""
     if lang not in ANSWER_LANGS:
         raise QueryError(f"unsupported digest language {lang!r}; use one of {sorted(ANSWER_LANGS)}", source="lang")
     if not 1 <= max_docs <= 50:
@@ -176,7 +178,7 @@ def make_digest(*, topic: str | None, since: datetime | None, until: datetime | 
     regroup(digest)
     if llm is not None:
         _llm_summary(digest, numbering, llm, embed)
-    digest.markdown = render(digest)
+    digest.markdown = render(digest, link)
     return digest
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from veille.digest.brief import CitedText, Digest, DigestEntry
 from veille.languages import text_for, typography
@@ -72,8 +73,9 @@ def _sources(d: Digest) -> list[str]:
     return out
 
 
-def render(d: Digest) -> str:
-    """The whole digest as Markdown."""
+def render(d: Digest, link: Callable[[Citation], str] | None = None) -> str:
+    """The whole digest as Markdown; with `link`, every [n] of it is a link (a reference definition per
+    citation at the end, so the text reads the same)."""
     out = [f"# {d.title} — {d.generated_at.date().isoformat()}", ""]
     out += [f"## {text_for(d.lang, 'summary')}", "",
             text_for(d.lang, "summary_lead" if d.topic or len(d.themes) < 2 else "summary_lead_recent",
@@ -91,4 +93,6 @@ def render(d: Digest) -> str:
     out += [f"## {text_for(d.lang, 'sources')}", "", *_sources(d), ""]
     out += ["---", "", text_for(d.lang, "generated", date=d.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
                                 mode=d.mode)]
+    if link is not None and d.citations:
+        out += ["", *(f"[{c.n}]: <{link(c)}>" for c in d.citations)]
     return "\n".join(out) + "\n"

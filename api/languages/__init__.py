@@ -116,13 +116,14 @@ def _paper_heading(key: str) -> re.Pattern[str]:
 ANSWER_LANGS = frozenset(lang.code for lang in languages() if lang.table("messages"))
 
 
-def text_for(lang: str, key: str, **values: object) -> str:
-    """The interface message `key` in `lang` (English when that language lacks it), formatted."""
+def text_for(lang: str, key: str, table: str = "messages", **values: object) -> str:
+    """The interface message `key` of `table` ([messages]: answers and digests; [room]: the reading room's
+    pages) in `lang` (English when that language lacks it), formatted."""
     found = language(lang)
-    template = found.table("messages").get(key) if found else None
+    template = found.table(table).get(key) if found else None
     if template is None:
         english = language("en")
-        template = english.table("messages")[key] if english else key
+        template = english.table(table)[key] if english else key
     return str(template).format(**values)
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from veille.anchors import Anchor
+
 AnswerMode = Literal["extractive", "llm", "none"]
 
 
@@ -25,6 +27,7 @@ class Citation(BaseModel):
     start: int = Field(description="Character offset of the quote in the chunk text.")
     score: float = Field(description="How well the quote answers the question (higher is better).")
     lang: str = Field(default="und", description="Language of the quoted chunk.")
+    anchor: Anchor = Field(description="Where the quote sits, and the reading room's page showing it there.")
 
 
 class Answer(BaseModel):

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from veille.anchors import anchor
 from veille.index.hits import Hit
 from veille.ingest.sentence_split import split_sentences
 from veille.reader.answer import Citation
@@ -143,4 +144,5 @@ def citation(n: int, cand: Candidate, score: float) -> Citation:
     h = cand.hit
     return Citation(n=n, doc_id=h.doc_id, chunk_id=h.chunk_id, title=h.title, source=h.source,
                     url=link(h.source, h.arxiv_id), arxiv_id=h.arxiv_id, page=cand.page, section=h.section,
-                    quote=cand.text, start=cand.start, score=round(float(score), 4), lang=h.lang)
+                    quote=cand.text, start=cand.start, score=round(float(score), 4), lang=h.lang,
+                    anchor=anchor(h.doc_id, h.chunk_id, cand.page, cand.start, cand.end))

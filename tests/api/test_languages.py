@@ -25,11 +25,12 @@ def test_the_three_languages_are_read_and_written() -> None:
     assert CODES == ["en", "fr", "ko"] and {"en", "fr", "ko"} == ANSWER_LANGS
 
 
+@pytest.mark.parametrize("table", ["messages", "room"])
 @pytest.mark.parametrize("code", CODES)
-def test_every_language_has_every_message_english_has(code: str) -> None:
-    english = language("en").table("messages")  # type: ignore[union-attr]
-    own = language(code).table("messages")  # type: ignore[union-attr]
-    assert set(own) == set(english)
+def test_every_language_has_every_message_english_has(code: str, table: str) -> None:
+    english = language("en").table(table)  # type: ignore[union-attr]
+    own = language(code).table(table)  # type: ignore[union-attr]
+    assert english and set(own) == set(english)
     for key, template in own.items():  # no field the code does not fill in (Korean has no plural {s})
         assert set(re.findall(r"{(\w+)", template)) <= set(re.findall(r"{(\w+)", english[key])), key
 

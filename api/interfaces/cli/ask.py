@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 
 import click
 
@@ -19,13 +21,17 @@ def _answer_json(a: Answer) -> dict:
 
 
 def _print_answer(a: Answer) -> None:
-    click.echo(a.answer)
+    """The answer, then each citation whole: its title, page and link, and the quote wrapped to the
+    terminal (a cut quote would hide the figure at its end)."""
+    width = max(40, min(shutil.get_terminal_size().columns, 120))
+    click.echo(textwrap.fill(a.answer, width))
     if a.citations:
         click.echo("")
     for c in a.citations:
         where = f", p. {c.page}" if c.page else ""
-        click.echo(f"[{c.n}] {c.title[:70]}{where} — {c.url}")
-        click.echo(f"    « {' '.join(c.quote.split())[:240]} »")
+        click.echo(textwrap.fill(f"[{c.n}] {c.title}{where} — {c.url}", width, subsequent_indent="    "))
+        quote = " ".join(c.quote.split())
+        click.echo(textwrap.fill(f"« {quote} »", width, initial_indent="    ", subsequent_indent="      "))
     for w in a.warnings:
         click.echo(f"warning: {w}", err=True)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from veille.anchors import hit_anchor
 from veille.errors import VeilleError
 from veille.index.hits import Hit, SearchFilters, SearchMode
 from veille.ingest.documents import ROLES
@@ -18,7 +19,7 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
     return {"rank": hit.rank, "score": round(hit.score, 6), "doc_id": hit.doc_id, "chunk_id": hit.chunk_id,
             "title": hit.title, "source": hit.source, "arxiv_id": hit.arxiv_id, "lang": hit.lang,
             "page_start": hit.page_start, "page_end": hit.page_end, "section": " > ".join(hit.section),
-            "role": hit.role, "text": hit.text}
+            "role": hit.role, "text": hit.text, "anchor": hit_anchor(hit).model_dump()}
 
 
 def _print_hits(query: str, hits: list[Hit]) -> None:

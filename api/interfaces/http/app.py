@@ -20,6 +20,7 @@ from veille.interfaces.http.scheduler import Scheduler
 from veille.interfaces.http.shared_kb import SharedKnowledgeBase
 from veille.interfaces.http.watch_routes import watch_routes
 from veille.interfaces.http.write_routes import write_routes
+from veille.interfaces.room.pages import room_routes
 from veille.kb import KnowledgeBase
 from veille.settings import Settings
 
@@ -64,6 +65,7 @@ def create_app(kb: KnowledgeBase | None = None, settings: Settings | None = None
     read_routes(app, service, settings, reader)
     write_routes(app, service, settings, writer, reader)
     watch_routes(app, service, writer, reader)
+    room_routes(app, service, settings)
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
+from veille.anchors import hit_anchor
 from veille.digest.brief import Digest
 from veille.errors import NotFoundError, VeilleError
 from veille.index.hits import Hit, SearchFilters, SearchMode
@@ -62,7 +63,9 @@ class DigestRequest(BaseModel):
 
 
 def _hits(query: str, hits: list[Hit]) -> dict[str, Any]:
-    return {"query": query, "hits": [h.model_dump(mode="json") | {"section": " > ".join(h.section)} for h in hits]}
+    return {"query": query, "hits": [h.model_dump(mode="json") | {"section": " > ".join(h.section),
+                                                                   "anchor": hit_anchor(h).model_dump()} for h in hits]}
+
 
 
 def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
@@ -100,19 +103,27 @@ def _released(release: _ReleaseOnce, first: str | Answer, rest: Iterator[str | A
         release()
 
 
-def _stream(s: SharedKnowledgeBase, question: str, args: dict[str, Any]) -> StreamingResponse:
-    """A streamed answer: the readers' turn is held until the stream ends or the client goes away."""
+def answer_events(s: SharedKnowledgeBase, question: str, args: dict[str, Any]) -> tuple[Iterator[str | Answer],
+                                                                                       Callable[[], None]]:
+    """An answer's events (text pieces, then the Answer) with the readers' turn held, and what releases the
+    turn: once, at the stream's end or from the response's background task, whichever comes first. A bad
+    question fails here, before any event, so that it is answered as an error rather than a broken stream."""
     turn = s.readers
     turn.acquire()
     try:
         events = s.kb.ask_stream(question, **args)
-        first = next(events)  # bad questions fail here, as a JSON error rather than a broken stream
+        first = next(events)
     except BaseException:
         turn.release()
         raise
     release = _ReleaseOnce(turn)
-    return StreamingResponse(_sse(_released(release, first, events)), media_type="text/event-stream",
-                             background=BackgroundTask(release))
+    return _released(release, first, events), release
+
+
+def _stream(s: SharedKnowledgeBase, question: str, args: dict[str, Any]) -> StreamingResponse:
+    """A streamed answer: the readers' turn is held until the stream ends or the client goes away."""
+    events, release = answer_events(s, question, args)
+    return StreamingResponse(_sse(events), media_type="text/event-stream", background=BackgroundTask(release))
 
 
 def read_routes(app: FastAPI, s: SharedKnowledgeBase, settings: Settings, reader: list[Any]) -> None:

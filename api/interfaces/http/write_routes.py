@@ -64,7 +64,7 @@ def write_routes(app: FastAPI, s: SharedKnowledgeBase, settings: Settings, write
         if len(set(names)) < len(names):
             raise QueryError("two files have the same name; give each its origin", source="files")
         root, limit = settings.home / "uploads", settings.max_upload_mb
-        saved = [_save(f, root, name, limit) for f, name in zip(files, names, strict=True)]
+        saved = [save_upload(f, root, name, limit) for f, name in zip(files, names, strict=True)]
         mapping = {str(p): o for p, o in zip(saved, origins or [], strict=False)}
         return s.jobs.submit("upload", lambda progress: s.ingest(kb.ingest, saved, progress=progress,
                                                                  origins=mapping), total=len(saved))
@@ -78,7 +78,7 @@ def write_routes(app: FastAPI, s: SharedKnowledgeBase, settings: Settings, write
         return found
 
 
-def _save(upload: UploadFile, root: Path, key: str, max_mb: int) -> Path:
+def save_upload(upload: UploadFile, root: Path, key: str, max_mb: int) -> Path:
     """Write one upload under `root` in a folder named after `key` (its origin or its name, so that
     sending a file again replaces it), under a sanitised name; refuse unknown types and oversize files."""
     raw = Path(upload.filename or "upload").name  # never a directory part from the client

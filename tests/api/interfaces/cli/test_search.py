@@ -16,7 +16,7 @@ from tests.conftest import SAMPLES
 from veille.interfaces.cli import cli
 
 HIT_KEYS = {"rank", "score", "doc_id", "chunk_id", "title", "source", "arxiv_id", "lang", "page_start", "role",
-            "page_end", "section", "text"}
+            "anchor", "page_end", "section", "text"}
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,16 @@ def test_locked_store_names_the_other_process(home: Path) -> None:
             holder.stdout.close()
     time.sleep(0.2)
     assert run(home, "search", "cache")[0] == 0
+
+
+def test_ask_prints_titles_and_quotes_whole_wrapped_to_the_terminal(home: Path) -> None:
+    question = "Why does the KV cache grow with the context?"
+    result = CliRunner().invoke(cli, ["ask", question], env={"VEILLE_HOME": str(home), "COLUMNS": "60"})
+    code, out = result.exit_code, result.stdout
+    as_json = json.loads(CliRunner().invoke(cli, ["ask", question, "--json"], env={"VEILLE_HOME": str(home)}).stdout)
+    assert code == 0 and as_json["citations"]
+    assert all(len(line) <= 60 for line in out.splitlines())
+    flat = " ".join(out.split())
+    for c in as_json["citations"]:
+        assert f"« {' '.join(c['quote'].split())} »" in flat and c["title"] in flat
+        assert c["anchor"]["href"].startswith("/read/")
